@@ -1,0 +1,49 @@
+"""Route matching for carpooling on OpenStreetMap road networks.
+
+A pure library (no web framework): build a road graph from an OpenStreetMap extract,
+route on it exactly and fast with contraction hierarchies, draw corridors around
+routes and tell whether a driver can pick a passenger up and drop them off on the way.
+
+Examples
+--------
+>>> from routing import build_graph, Router
+>>> g = build_graph(monaco_pbf)
+>>> router = Router(g)
+>>> r = router.route((43.7311, 7.4197), (43.7476, 7.4336))
+>>> m = router.match(r, pickup=(43.7355, 7.4210), dropoff=(43.7440, 7.4300), max_detour_s=600)
+>>> m.detour_s <= 600
+True
+"""
+
+from .corridor import corridor, distance_to_route, position_along
+from .errors import (
+    EmptyGraphError,
+    GraphFileError,
+    InvalidPointError,
+    NoRouteError,
+    PointOutOfAreaError,
+    RoutingError,
+)
+from .graph import LatLon, RoadGraph, build_graph, load_graph
+from .osm import Place
+from .router import Match, Route, Router
+
+__all__ = [
+    "EmptyGraphError",
+    "GraphFileError",
+    "InvalidPointError",
+    "LatLon",
+    "Match",
+    "NoRouteError",
+    "Place",
+    "PointOutOfAreaError",
+    "RoadGraph",
+    "Route",
+    "Router",
+    "RoutingError",
+    "build_graph",
+    "corridor",
+    "distance_to_route",
+    "load_graph",
+    "position_along",
+]

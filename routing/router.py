@@ -1,0 +1,482 @@
+"""Fast exact routing and en-route matching on a contraction hierarchy.
+
+Every query here is built from *search spaces*: the nodes an upward search settles from
+a node (forward) or towards it (backward), with their times. The fastest time from
+``s`` to ``t`` is the best sum over the nodes the forward space of ``s`` and the
+backward space of ``t`` share (that is the CH query), and a space is cached per node,
+so the spaces computed for a trip's stops when it is routed serve again each time a
+passenger's request is matched against it.
+
+Matching follows Geisberger, Luxen, Neubauer, Sanders and Volker, "Fast Detour
+Computation for Ride Sharing" (2010): the four spaces of the request (to and from the
+pickup, to and from the drop-off) are spread into dense arrays once, and the times
+between every candidate trip's stops and the request points are then read for all
+trips at once with array operations.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .ch import SearchSpace
+from .errors import NoRouteError
+from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
+
+__all__ = ["Match", "Route", "Router"]
+
+_INF: Final[float] = float("inf")
+#: Search spaces kept in memory (a few kB each).
+DEFAULT_SPACE_CACHE: Final[int] = 20_000
+
+_Adjacency = list[tuple[tuple[int, float, int], ...]]
+
+
+@dataclass(frozen=True, eq=False)
+class Route:
+    """The fastest route through a sequence of stops.
+
+    Attributes
+    ----------
+    time_s, length_m : float
+        Total travel time and length.
+    coords : list of (lat, lon)
+        The road geometry, for drawing and corridors.
+    nodes : list of int
+        Graph nodes in driving order.
+    node_time_s : list of float
+        Time from the start at each of ``nodes``.
+    stops : tuple of int
+        Snapped nodes of the origin, the via points and the destination.
+    points : tuple of (lat, lon)
+        The points asked for, in the same order.
+    leg_time_s, leg_length_m : tuple of float
+        Time and length between consecutive stops.
+    """
+
+    time_s: float
+    length_m: float
+    coords: list[LatLon] = field(repr=False)
+    nodes: list[int] = field(repr=False)
+    node_time_s: list[float] = field(repr=False)
+    stops: tuple[int, ...]
+    points: tuple[LatLon, ...]
+    leg_time_s: tuple[float, ...]
+    leg_length_m: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """How a trip can take a passenger from a pickup to a drop-off.
+
+    Attributes
+    ----------
+    detour_s : float
+        Extra driving time for the driver.
+    pickup_offset_s, dropoff_offset_s : float
+        Time from the driver's departure to the pickup and to the drop-off, on the
+        route that includes them.
+    shared_length_m : float
+        Distance driven with the passenger on board.
+    pickup_leg, dropoff_leg : int
+        Legs of the trip (0 = origin to first stop) where the pickup and the drop-off
+        are inserted.
+    pickup_node, dropoff_node : int
+        The snapped pickup and drop-off.
+    """
+
+    detour_s: float
+    pickup_offset_s: float
+    dropoff_offset_s: float
+    shared_length_m: float
+    pickup_leg: int
+    dropoff_leg: int
+    pickup_node: int
+    dropoff_node: int
+
+
+@dataclass(frozen=True)
+class _Times:
+    """Times (and lengths) between a set of stops and one request point."""
+
+    time_s: dict[int, float]
+    length_m: dict[int, float]
+
+
+class Router:
+    """Routes and matches on a :class:`RoadGraph`.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+    max_snap_m : float, optional
+        Points farther than this from every road are refused.
+    space_cache_size : int, optional
+        How many search spaces to keep (each a few kB).
+
+    Examples
+    --------
+    >>> from routing import build_graph
+    >>> router = Router(build_graph(monaco_pbf))
+    >>> r = router.route((43.7311, 7.4197), (43.7476, 7.4336))
+    >>> 2000 < r.length_m < 4000 and 120 < r.time_s < 600
+    True
+    >>> m = router.match(r, pickup=(43.7355, 7.4210), dropoff=(43.7440, 7.4300), max_detour_s=600)
+    >>> m is not None and m.pickup_offset_s < m.dropoff_offset_s
+    True
+    """
+
+    def __init__(
+        self,
+        graph: RoadGraph,
+        *,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        space_cache_size: int = DEFAULT_SPACE_CACHE,
+    ) -> None:
+        self.graph = graph
+        self.max_snap_m = max_snap_m
+        self._space_cache_size = space_cache_size
+        self._spaces: OrderedDict[tuple[int, bool], SearchSpace] = OrderedDict()
+        self._lock = threading.Lock()
+        h = graph.hierarchy
+        self._edge_time: list[float] = h.time_s.tolist()
+        self._edge_length: list[float] = h.length_m.tolist()
+        self._child_a: list[int] = h.child_a.tolist()
+        self._child_b: list[int] = h.child_b.tolist()
+        self._up = _adjacency(h.up_offset, h.up_edge, h.head, h.time_s)
+        self._down = _adjacency(h.down_offset, h.down_edge, h.tail, h.time_s)
+
+    # -- public API ---------------------------------------------------------------
+
+    def snap(self, point: LatLon) -> int:
+        """The routable node nearest to ``point`` (see :meth:`RoadGraph.snap`)."""
+        return self.graph.snap(point, max_distance_m=self.max_snap_m)
+
+    def route(self, origin: LatLon, destination: LatLon, *, via: Sequence[LatLon] = ()) -> Route:
+        """The fastest route from ``origin`` through ``via`` (in order) to ``destination``.
+
+        Parameters
+        ----------
+        origin, destination : (float, float)
+            (lat, lon) in degrees.
+        via : sequence of (float, float), optional
+            Stopovers, visited in the given order.
+
+        Returns
+        -------
+        Route
+
+        Raises
+        ------
+        InvalidPointError
+            For impossible coordinates.
+        PointOutOfAreaError
+            For a point too far from every road of the region.
+        NoRouteError
+            If no road joins two consecutive stops.
+        """
+        points = tuple(check_point(p) for p in (origin, *via, destination))
+        stops = tuple(self.snap(p) for p in points)
+        edges: list[int] = []
+        leg_times: list[float] = []
+        leg_lengths: list[float] = []
+        for s, t in itertools.pairwise(stops):
+            time_s, length_m, leg_edges = self._shortest_path(s, t)
+            leg_times.append(time_s)
+            leg_lengths.append(length_m)
+            edges.extend(leg_edges)
+        nodes, node_times, coords = self._trace(stops[0], edges)
+        return Route(
+            time_s=math.fsum(leg_times),
+            length_m=math.fsum(leg_lengths),
+            coords=coords,
+            nodes=nodes,
+            node_time_s=node_times,
+            stops=stops,
+            points=points,
+            leg_time_s=tuple(leg_times),
+            leg_length_m=tuple(leg_lengths),
+        )
+
+    def travel_time(self, source: LatLon, target: LatLon) -> float:
+        """Fastest travel time in seconds between two points (snapped)."""
+        s, t = self.snap(check_point(source)), self.snap(check_point(target))
+        return self._meet(self._space(s, True), self._space(t, False))[0]
+
+    def match(self, route: Route, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float) -> Match | None:
+        """Whether the driver of ``route`` can take a passenger from ``pickup`` to
+        ``dropoff`` with a detour of at most ``max_detour_s`` seconds.
+
+        The pickup is inserted before the drop-off, each where the detour is smallest,
+        and the driver's stops keep their order:
+        ``detour = τ(O,A) + τ(A,B) + τ(B,D) − τ(O,D)`` for a trip without stopovers,
+        τ being the fastest time.
+
+        Returns
+        -------
+        Match or None
+            None when the smallest detour is larger than ``max_detour_s``.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a pickup or drop-off that cannot be placed on the road network.
+        ValueError
+            If ``max_detour_s`` is negative or not a number.
+        """
+        return self.match_many([route], pickup, dropoff, max_detour_s=max_detour_s)[0]
+
+    def match_many(
+        self, routes: Sequence[Route], pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
+    ) -> list[Match | None]:
+        """:meth:`match` for many trips at once, sharing the request's searches.
+
+        Returns
+        -------
+        list of Match or None
+            One entry per route, in the same order.
+        """
+        if not (isinstance(max_detour_s, (int, float)) and max_detour_s >= 0):
+            raise ValueError(f"max_detour_s must be a non-negative number of seconds, not {max_detour_s!r}")
+        a = self.snap(check_point(pickup))
+        b = self.snap(check_point(dropoff))
+        if not routes:
+            return []
+        sources = {s for r in routes for s in r.stops[:-1]}
+        targets = {t for r in routes for t in r.stops[1:]}
+        to_a, to_b = self._times_to(sources, (a, b))
+        from_a, from_b = self._times_from(targets, (a, b))
+        a_to_b = self._meet(self._space(a, True), self._space(b, False))
+        return [_best_insertion(r, a, b, to_a, to_b, from_a, from_b, a_to_b, max_detour_s) for r in routes]
+
+    # -- search spaces --------------------------------------------------------------
+
+    def _space(self, node: int, forward: bool) -> SearchSpace:
+        key = (node, forward)
+        with self._lock:
+            space = self._spaces.get(key)
+            if space is not None:
+                self._spaces.move_to_end(key)
+                return space
+        space = self._upward_search(node, forward)
+        with self._lock:
+            self._spaces[key] = space
+            while len(self._spaces) > self._space_cache_size:
+                self._spaces.popitem(last=False)
+        return space
+
+    def _upward_search(self, source: int, forward: bool) -> SearchSpace:
+        """Every node an upward search from ``source`` settles without being stalled.
+
+        Forward searches follow edges leaving a node towards more important nodes;
+        backward searches follow edges entering it from more important nodes. Stall on
+        demand: a node reached more cheaply through a more important neighbour is not
+        on a shortest upward path, so it is neither expanded nor kept.
+        """
+        climb, stall = (self._up, self._down) if forward else (self._down, self._up)
+        edge_length = self._edge_length
+        dist: dict[int, float] = {source: 0.0}
+        length: dict[int, float] = {source: 0.0}
+        parent: dict[int, int] = {source: -1}
+        heap = [(0.0, source)]
+        nodes: list[int] = []
+        while heap:
+            d, v = heapq.heappop(heap)
+            if d > dist[v]:
+                continue
+            if any(dist.get(u, _INF) + t < d for u, t, _ in stall[v]):
+                continue
+            nodes.append(v)
+            lv = length[v]
+            for w, t, k in climb[v]:
+                nd = d + t
+                if nd < dist.get(w, _INF):
+                    dist[w] = nd
+                    length[w] = lv + edge_length[k]
+                    parent[w] = k
+                    heapq.heappush(heap, (nd, w))
+        order = np.argsort(np.asarray(nodes, dtype=np.int32), kind="stable")
+        sorted_nodes = np.asarray(nodes, dtype=np.int32)[order]
+        return SearchSpace(
+            nodes=sorted_nodes,
+            time_s=np.asarray([dist[v] for v in nodes], dtype=np.float64)[order],
+            length_m=np.asarray([length[v] for v in nodes], dtype=np.float64)[order],
+            parent_edge=np.asarray([parent[v] for v in nodes], dtype=np.int32)[order],
+        )
+
+    def _meet(self, forward: SearchSpace, backward: SearchSpace) -> tuple[float, float, int]:
+        """(time, length, meeting node) of the fastest path joining two spaces."""
+        common, i, j = np.intersect1d(forward.nodes, backward.nodes, assume_unique=True, return_indices=True)
+        if len(common) == 0:
+            return _INF, _INF, -1
+        totals = forward.time_s[i] + backward.time_s[j]
+        best = int(np.argmin(totals))
+        length = float(forward.length_m[i[best]] + backward.length_m[j[best]])
+        return float(totals[best]), length, int(common[best])
+
+    def _shortest_path(self, s: int, t: int) -> tuple[float, float, list[int]]:
+        """Time, length and original edge ids of the fastest path from s to t."""
+        if s == t:
+            return 0.0, 0.0, []
+        forward, backward = self._space(s, True), self._space(t, False)
+        time_s, length_m, meet = self._meet(forward, backward)
+        if meet < 0:
+            raise NoRouteError(f"no road joins node {s} to node {t}")
+        up = _parent_chain(forward, meet, self.graph.hierarchy.tail)
+        down = _parent_chain(backward, meet, self.graph.hierarchy.head)
+        edges: list[int] = []
+        for k in [*reversed(up), *down]:
+            self._unpack(k, edges)
+        return time_s, length_m, edges
+
+    def _unpack(self, edge: int, out: list[int]) -> None:
+        stack = [edge]
+        child_a, child_b = self._child_a, self._child_b
+        while stack:
+            k = stack.pop()
+            if child_a[k] < 0:
+                out.append(k)
+            else:
+                stack.append(child_b[k])
+                stack.append(child_a[k])
+
+    def _trace(self, start: int, edges: list[int]) -> tuple[list[int], list[float], list[LatLon]]:
+        """Nodes, times at nodes and drawing coordinates along original edges."""
+        graph = self.graph
+        net = graph.network
+        nodes = [start]
+        times = [0.0]
+        coords: list[LatLon] = [graph.node_latlon(start)]
+        clock = 0.0
+        for k in edges:
+            clock += float(net.time_s[k])
+            nodes.append(int(net.head[k]))
+            times.append(clock)
+            coords.extend(graph.edge_geometry(k)[1:])
+        return nodes, times, coords
+
+    # -- matching --------------------------------------------------------------------
+
+    def _dense(self, space: SearchSpace) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        n = self.graph.node_count
+        time_s = np.full(n, _INF)
+        length_m = np.zeros(n)
+        time_s[space.nodes] = space.time_s
+        length_m[space.nodes] = space.length_m
+        return time_s, length_m
+
+    def _times_to(self, sources: set[int], points: tuple[int, ...]) -> list[_Times]:
+        """Fastest times from every source node to each point."""
+        return self._many(sorted(sources), points, sources_forward=True)
+
+    def _times_from(self, targets: set[int], points: tuple[int, ...]) -> list[_Times]:
+        """Fastest times from each point to every target node."""
+        return self._many(sorted(targets), points, sources_forward=False)
+
+    def _many(self, stops: list[int], points: tuple[int, ...], *, sources_forward: bool) -> list[_Times]:
+        spaces = [self._space(s, sources_forward) for s in stops]
+        sizes = np.fromiter((len(sp.nodes) for sp in spaces), dtype=np.int64, count=len(spaces))
+        starts = np.zeros(len(spaces), dtype=np.int64)
+        np.cumsum(sizes[:-1], out=starts[1:])
+        nodes = np.concatenate([sp.nodes for sp in spaces])
+        times = np.concatenate([sp.time_s for sp in spaces])
+        lengths = np.concatenate([sp.length_m for sp in spaces])
+        results = []
+        for point in points:
+            point_time, point_length = self._dense(self._space(point, not sources_forward))
+            totals = times + point_time[nodes]
+            best = np.minimum.reduceat(totals, starts)
+            # First position in each stop's slice that reaches the best total.
+            hits = np.flatnonzero(totals == np.repeat(best, sizes))
+            first = hits[np.searchsorted(hits, starts)]
+            best_length = lengths[first] + point_length[nodes[first]]
+            results.append(
+                _Times(
+                    time_s=dict(zip(stops, best.tolist(), strict=False)),
+                    length_m=dict(zip(stops, best_length.tolist(), strict=False)),
+                )
+            )
+        return results
+
+
+def _adjacency(
+    offset: NDArray[np.int64],
+    edge: NDArray[np.int32],
+    other_end: NDArray[np.int32],
+    time_s: NDArray[np.float64],
+) -> _Adjacency:
+    """Per node, a tuple of (neighbour, time, edge id): the fastest form to iterate."""
+    neighbours = other_end[edge].tolist()
+    times = time_s[edge].tolist()
+    ids = edge.tolist()
+    bounds = offset.tolist()
+    triples = list(zip(neighbours, times, ids, strict=False))
+    return [tuple(triples[bounds[v] : bounds[v + 1]]) for v in range(len(bounds) - 1)]
+
+
+def _parent_chain(space: SearchSpace, node: int, back_end: NDArray[np.int32]) -> list[int]:
+    """Edge ids from the search's source to ``node``, starting at ``node``."""
+    index = dict(zip(space.nodes.tolist(), space.parent_edge.tolist(), strict=False))
+    chain = []
+    edge = index[node]
+    while edge >= 0:
+        chain.append(edge)
+        edge = index[int(back_end[edge])]
+    return chain
+
+
+def _best_insertion(
+    route: Route,
+    a: int,
+    b: int,
+    to_a: _Times,
+    to_b: _Times,
+    from_a: _Times,
+    from_b: _Times,
+    a_to_b: tuple[float, float, int],
+    max_detour_s: float,
+) -> Match | None:
+    """Smallest-detour insertion of pickup ``a`` then drop-off ``b`` into a route."""
+    stops, legs = route.stops, route.leg_time_s
+    best: tuple[float, int, int] | None = None
+    for i in range(len(legs)):
+        # Cost of going through a on leg i, and through b on leg j > i.
+        via_a = to_a.time_s[stops[i]] + from_a.time_s[stops[i + 1]] - legs[i]
+        same_leg = to_a.time_s[stops[i]] + a_to_b[0] + from_b.time_s[stops[i + 1]] - legs[i]
+        if best is None or same_leg < best[0]:
+            best = (same_leg, i, i)
+        for j in range(i + 1, len(legs)):
+            detour = via_a + to_b.time_s[stops[j]] + from_b.time_s[stops[j + 1]] - legs[j]
+            if detour < best[0]:
+                best = (detour, i, j)
+    if best is None or not best[0] <= max_detour_s:
+        return None
+    detour, i, j = best
+    before_pickup = math.fsum(legs[:i])
+    pickup_offset = before_pickup + to_a.time_s[stops[i]]
+    if i == j:
+        on_board_time, shared = a_to_b[0], a_to_b[1]
+    else:
+        on_board_time = from_a.time_s[stops[i + 1]] + math.fsum(legs[i + 1 : j]) + to_b.time_s[stops[j]]
+        shared = (
+            from_a.length_m[stops[i + 1]] + math.fsum(route.leg_length_m[i + 1 : j]) + to_b.length_m[stops[j]]
+        )
+    return Match(
+        detour_s=max(0.0, detour),
+        pickup_offset_s=pickup_offset,
+        dropoff_offset_s=pickup_offset + on_board_time,
+        shared_length_m=shared,
+        pickup_leg=i,
+        dropoff_leg=j,
+        pickup_node=a,
+        dropoff_node=b,
+    )

@@ -1,0 +1,125 @@
+"""En-route matching: the detour contract checked against networkx shortest paths."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from routing import InvalidPointError, Match, PointOutOfAreaError, RoadGraph, Router
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+node_ids = st.integers(min_value=0, max_value=1_000_000)
+
+
+def tau(graph: RoadGraph, s: int, t: int) -> float:
+    return float(nx.dijkstra_path_length(graph.nx, s, t, weight="time_s"))
+
+
+def path_length(graph: RoadGraph, s: int, t: int) -> float:
+    path = nx.dijkstra_path(graph.nx, s, t, weight="time_s")
+    return math.fsum(graph.nx[u][v]["length_m"] for u, v in itertools.pairwise(path))
+
+
+def expected_detour(graph: RoadGraph, stops: list[int], a: int, b: int) -> float:
+    """Brute force over every insertion of a then b that keeps the stops' order."""
+    legs = [tau(graph, s, t) for s, t in itertools.pairwise(stops)]
+    best = math.inf
+    for i, j in itertools.combinations_with_replacement(range(len(legs)), 2):
+        if i == j:
+            cost = tau(graph, stops[i], a) + tau(graph, a, b) + tau(graph, b, stops[i + 1]) - legs[i]
+        else:
+            cost = (
+                tau(graph, stops[i], a)
+                + tau(graph, a, stops[i + 1])
+                - legs[i]
+                + tau(graph, stops[j], b)
+                + tau(graph, b, stops[j + 1])
+                - legs[j]
+            )
+        best = min(best, cost)
+    return best
+
+
+@SETTINGS
+@given(o=node_ids, d=node_ids, a=node_ids, b=node_ids)
+def test_detour_formula(monaco: RoadGraph, monaco_router: Router, o: int, d: int, a: int, b: int) -> None:
+    o, d, a, b = (x % monaco.node_count for x in (o, d, a, b))
+    at = monaco.node_latlon
+    route = monaco_router.route(at(o), at(d))
+    match = monaco_router.match(route, at(a), at(b), max_detour_s=math.inf)
+    assert match is not None
+    detour = tau(monaco, o, a) + tau(monaco, a, b) + tau(monaco, b, d) - tau(monaco, o, d)
+    assert match.detour_s == pytest.approx(max(0.0, detour), rel=1e-6, abs=1e-6)
+    assert match.pickup_offset_s == pytest.approx(tau(monaco, o, a), rel=1e-6, abs=1e-6)
+    assert match.dropoff_offset_s == pytest.approx(tau(monaco, o, a) + tau(monaco, a, b), rel=1e-6, abs=1e-6)
+    assert match.shared_length_m == pytest.approx(path_length(monaco, a, b), rel=1e-6, abs=1e-6)
+    assert (match.pickup_node, match.dropoff_node) == (a, b)
+    # The limit is inclusive, and a hair below the detour refuses the trip.
+    assert monaco_router.match(route, at(a), at(b), max_detour_s=match.detour_s) is not None
+    if match.detour_s > 1:
+        assert monaco_router.match(route, at(a), at(b), max_detour_s=match.detour_s - 1) is None
+
+
+@SETTINGS
+@given(stops=st.lists(node_ids, min_size=3, max_size=5), a=node_ids, b=node_ids)
+def test_via_points_insert_where_the_detour_is_smallest(
+    paris: RoadGraph, stops: list[int], a: int, b: int
+) -> None:
+    router = Router(paris)
+    stops = [x % paris.node_count for x in stops]
+    a, b = a % paris.node_count, b % paris.node_count
+    at = paris.node_latlon
+    route = router.route(at(stops[0]), at(stops[-1]), via=[at(s) for s in stops[1:-1]])
+    match = router.match(route, at(a), at(b), max_detour_s=math.inf)
+    assert match is not None
+    assert match.detour_s == pytest.approx(max(0.0, expected_detour(paris, stops, a, b)), rel=1e-6, abs=1e-6)
+    assert 0 <= match.pickup_leg <= match.dropoff_leg < len(stops) - 1
+    assert match.pickup_offset_s <= match.dropoff_offset_s + 1e-9
+
+
+def test_drop_off_before_pickup_on_the_route_does_not_match(monaco: RoadGraph, monaco_router: Router) -> None:
+    route = monaco_router.route((43.7311, 7.4197), (43.7476, 7.4336))
+    times = route.node_time_s
+    i = next(k for k, t in enumerate(times) if t > 60)
+    j = next(k for k, t in enumerate(times) if t > times[i] + 120)
+    early, late = monaco.node_latlon(route.nodes[i]), monaco.node_latlon(route.nodes[j])
+    along = monaco_router.match(route, early, late, max_detour_s=60)
+    assert along is not None
+    assert along.detour_s == pytest.approx(0, abs=1e-6)
+    assert along.pickup_offset_s == pytest.approx(times[i], rel=1e-6)
+    assert along.dropoff_offset_s == pytest.approx(times[j], rel=1e-6)
+    assert monaco_router.match(route, late, early, max_detour_s=60) is None
+
+
+def test_match_many_agrees_with_match(monaco: RoadGraph, monaco_router: Router) -> None:
+    at = monaco.node_latlon
+    n = monaco.node_count
+    routes = [monaco_router.route(at(k * 37 % n), at(k * 101 % n)) for k in range(1, 40)]
+    routes.append(monaco_router.route(at(5), at(900), via=[at(300), at(600)]))
+    longest = max(routes, key=lambda r: len(r.nodes))
+    third = len(longest.nodes) // 3
+    pickup, dropoff = at(longest.nodes[third]), at(longest.nodes[2 * third])
+    many = monaco_router.match_many(routes, pickup, dropoff, max_detour_s=120)
+    one_by_one = [monaco_router.match(r, pickup, dropoff, max_detour_s=120) for r in routes]
+    assert many == one_by_one
+    assert any(isinstance(m, Match) for m in many) and None in many
+    assert monaco_router.match_many([], pickup, dropoff, max_detour_s=300) == []
+
+
+def test_bad_requests(monaco_router: Router) -> None:
+    route = monaco_router.route((43.7311, 7.4197), (43.7476, 7.4336))
+    with pytest.raises(ValueError):
+        monaco_router.match(route, (43.735, 7.421), (43.744, 7.43), max_detour_s=-1)
+    with pytest.raises(ValueError):
+        monaco_router.match(route, (43.735, 7.421), (43.744, 7.43), max_detour_s=float("nan"))
+    with pytest.raises(InvalidPointError):
+        monaco_router.match(route, (43.735, 999), (43.744, 7.43), max_detour_s=600)
+    with pytest.raises(PointOutOfAreaError):
+        monaco_router.match_many([route], (43.735, 7.421), (45.76, 4.83), max_detour_s=600)
