@@ -96,11 +96,15 @@ class _Contractor:
         self.length: list[float] = length_m.tolist()
         self.child_a: list[int] = [-1] * len(self.tail)
         self.child_b: list[int] = [-1] * len(self.tail)
+        # Edge ids by neighbour, and the same edges' times for the witness searches,
+        # which run millions of times and are the whole cost of preprocessing.
         self.out: list[dict[int, int]] = [{} for _ in range(n)]
         self.inc: list[dict[int, int]] = [{} for _ in range(n)]
-        for k, (u, v) in enumerate(zip(self.tail, self.head, strict=False)):
+        self.out_time: list[dict[int, float]] = [{} for _ in range(n)]
+        for k, (u, v) in enumerate(zip(self.tail, self.head, strict=True)):
             self.out[u][v] = k
             self.inc[v][u] = k
+            self.out_time[u][v] = self.time[k]
         self.deleted_neighbours = [0] * n
         self.rank = [-1] * n
         self.up: list[list[int]] = [[] for _ in range(n)]
@@ -114,7 +118,7 @@ class _Contractor:
         found: set[int] = set()
         remaining = len(targets)
         settled = 0
-        out, time = self.out, self.time
+        out_time = self.out_time
         while heap:
             d, v = heapq.heappop(heap)
             if d > dist[v]:
@@ -130,11 +134,9 @@ class _Contractor:
             settled += 1
             if settled > limit:
                 break
-            for w, k in out[v].items():
-                if w == skip:
-                    continue
-                nd = d + time[k]
-                if nd < dist.get(w, _INF):
+            for w, t in out_time[v].items():
+                nd = d + t
+                if nd < dist.get(w, _INF) and w != skip:
                     dist[w] = nd
                     heapq.heappush(heap, (nd, w))
         return found
@@ -162,9 +164,8 @@ class _Contractor:
         removed = len(self.out[v]) + len(self.inc[v])
         return 2 * (shortcuts - removed) + self.deleted_neighbours[v]
 
-    def contract(self, v: int, order: int) -> set[int]:
-        """Remove ``v`` from the remaining graph, adding its shortcuts; returns its
-        neighbours, whose priority may have changed."""
+    def contract(self, v: int, order: int) -> None:
+        """Remove ``v`` from the remaining graph, adding its shortcuts."""
         time, length = self.time, self.length
         for u, w, k_in, k_out in self.shortcuts_needed(v, WITNESS_SETTLE_LIMIT):
             t = time[k_in] + time[k_out]
@@ -180,6 +181,7 @@ class _Contractor:
             self.child_b.append(k_out)
             self.out[u][w] = k
             self.inc[w][u] = k
+            self.out_time[u][w] = t
         self.rank[v] = order
         self.up[v] = list(self.out[v].values())
         self.down[v] = list(self.inc[v].values())
@@ -188,11 +190,12 @@ class _Contractor:
             del self.inc[w][v]
         for u in self.inc[v]:
             del self.out[u][v]
+            del self.out_time[u][v]
         self.out[v] = {}
         self.inc[v] = {}
+        self.out_time[v] = {}
         for x in neighbours:
             self.deleted_neighbours[x] += 1
-        return neighbours
 
     def run(self, progress: ProgressCallback | None) -> None:
         tie = count()
@@ -204,14 +207,16 @@ class _Contractor:
             _, _, v = heapq.heappop(heap)
             if self.rank[v] >= 0:
                 continue
-            # Lazy update: the priority may be stale; contract only if it is still
-            # no worse than the best waiting node.
+            # Lazy updates only: a priority may be stale since a neighbour was
+            # contracted, so it is recomputed when the node comes up, and the node
+            # waits again if it is no longer the best. Recomputing every neighbour
+            # after each contraction as well gives 6 % smaller searches for eight
+            # times the preprocessing (measured on Porto).
             current = self.priority(v)
             if heap and current > heap[0][0]:
                 heapq.heappush(heap, (current, next(tie), v))
                 continue
-            for x in self.contract(v, order):
-                heapq.heappush(heap, (self.priority(x), next(tie), x))
+            self.contract(v, order)
             order += 1
             if progress is not None and order % step == 0:
                 progress("contracting", order, self.n)

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 
-__all__ = ["EARTH_RADIUS_M", "geodesic_m", "great_circle_m", "to_unit_vectors"]
+__all__ = ["EARTH_RADIUS_M", "geodesic_m", "great_circle_m", "to_unit_vectors", "unit_vector"]
 
 _WGS84: Final = Geod(ellps="WGS84")
 
@@ -44,6 +44,12 @@ def to_unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:
     phi = np.radians(np.asarray(lat, dtype=np.float64))
     lam = np.radians(np.asarray(lon, dtype=np.float64))
     return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
+
+
+def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    """:func:`to_unit_vectors` for one point, without numpy's per-call overhead."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
 
 
 def great_circle_m(chord: float) -> float:

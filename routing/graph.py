@@ -27,10 +27,10 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from .ch import Hierarchy, contract_graph
-from .distance import great_circle_m, to_unit_vectors
+from .distance import great_circle_m, to_unit_vectors, unit_vector
 from .errors import GraphFileError, InvalidPointError, PointOutOfAreaError
 from .osm import Place, ProgressCallback, read_osm
-from .simplify import SimpleNetwork, contract_chains, largest_strong_component
+from .simplify import DEFAULT_MAX_EDGE_M, SimpleNetwork, contract_chains, largest_strong_component
 
 __all__ = ["FORMAT_VERSION", "LatLon", "RoadGraph", "build_graph", "check_point", "load_graph"]
 
@@ -162,7 +162,7 @@ class RoadGraph:
         43.73...
         """
         lat, lon = check_point(point)
-        chord, node = self._kdtree.query(to_unit_vectors([lat], [lon])[0])
+        chord, node = self._kdtree.query(unit_vector(lat, lon))
         distance = great_circle_m(float(chord))
         if distance > max_distance_m:
             raise PointOutOfAreaError((lat, lon), distance, max_distance_m)
@@ -191,7 +191,7 @@ class RoadGraph:
         net = self.network
         start, end = net.geometry_offset[edge], net.geometry_offset[edge + 1]
         inner = list(
-            zip(net.geometry_lat[start:end].tolist(), net.geometry_lon[start:end].tolist(), strict=False)
+            zip(net.geometry_lat[start:end].tolist(), net.geometry_lon[start:end].tolist(), strict=True)
         )
         return [self.node_latlon(int(net.tail[edge])), *inner, self.node_latlon(int(net.head[edge]))]
 
@@ -206,13 +206,13 @@ class RoadGraph:
         graph.add_nodes_from(
             (i, {"lat": la, "lon": lo, "osm_id": oid})
             for i, (la, lo, oid) in enumerate(
-                zip(net.lat.tolist(), net.lon.tolist(), net.osm_ids.tolist(), strict=False)
+                zip(net.lat.tolist(), net.lon.tolist(), net.osm_ids.tolist(), strict=True)
             )
         )
         graph.add_edges_from(
             (u, v, {"time_s": t, "length_m": length})
             for u, v, t, length in zip(
-                net.tail.tolist(), net.head.tolist(), net.time_s.tolist(), net.length_m.tolist(), strict=False
+                net.tail.tolist(), net.head.tolist(), net.time_s.tolist(), net.length_m.tolist(), strict=True
             )
         )
         return graph
@@ -257,7 +257,7 @@ def _places_from_arrays(data: Any) -> list[Place]:
             data["place_lon"],
             data["place_osm_id"],
             data["place_population"],
-            strict=False,
+            strict=True,
         )
     ]
 
@@ -294,7 +294,12 @@ def load_graph(path: str | os.PathLike[str]) -> RoadGraph:
     return RoadGraph(network=network, hierarchy=hierarchy, places=places, meta=meta)
 
 
-def build_graph(path: str | os.PathLike[str], *, progress: ProgressCallback | None = None) -> RoadGraph:
+def build_graph(
+    path: str | os.PathLike[str],
+    *,
+    progress: ProgressCallback | None = None,
+    max_edge_m: float = DEFAULT_MAX_EDGE_M,
+) -> RoadGraph:
     """Build a routable graph from an OpenStreetMap extract.
 
     Parameters
@@ -304,6 +309,9 @@ def build_graph(path: str | os.PathLike[str], *, progress: ProgressCallback | No
     progress : callable, optional
         ``progress(stage, done, total)`` with stages ``"reading"`` and
         ``"contracting"``; total is None when not known.
+    max_edge_m : float, optional
+        Merged road chains are cut about every ``max_edge_m`` metres, so that every
+        point of a road is near a node to snap to.
 
     Returns
     -------
@@ -327,7 +335,7 @@ def build_graph(path: str | os.PathLike[str], *, progress: ProgressCallback | No
     raw = read_osm(path, progress=progress)
     raw_nodes = len(raw.lat)
     connected = largest_strong_component(raw)
-    network = contract_chains(connected)
+    network = contract_chains(connected, max_edge_m=max_edge_m)
     n = len(network.lat)
     hierarchy = contract_graph(
         n, network.tail, network.head, network.time_s, network.length_m, progress=progress
@@ -337,6 +345,7 @@ def build_graph(path: str | os.PathLike[str], *, progress: ProgressCallback | No
         "raw_nodes": raw_nodes,
         "connected_nodes": len(connected.lat),
         "nodes": n,
+        "max_edge_m": max_edge_m,
         "edges": len(network.tail),
         "shortcuts": hierarchy.shortcut_count,
         "places": len(raw.places),

@@ -351,18 +351,26 @@ class Router:
 
     def _trace(self, start: int, edges: list[int]) -> tuple[list[int], list[float], list[LatLon]]:
         """Nodes, times at nodes and drawing coordinates along original edges."""
-        graph = self.graph
-        net = graph.network
-        nodes = [start]
-        times = [0.0]
-        coords: list[LatLon] = [graph.node_latlon(start)]
-        clock = 0.0
-        for k in edges:
-            clock += float(net.time_s[k])
-            nodes.append(int(net.head[k]))
-            times.append(clock)
-            coords.extend(graph.edge_geometry(k)[1:])
-        return nodes, times, coords
+        net = self.graph.network
+        ids = np.asarray(edges, dtype=np.int64)
+        heads = net.head[ids]
+        times = np.concatenate(([0.0], np.cumsum(net.time_s[ids])))
+        # Each edge contributes its inner geometry points, then its head node.
+        first_inner = net.geometry_offset[ids]
+        inner = net.geometry_offset[ids + 1] - first_inner
+        block = inner + 1
+        block_start = 1 + np.cumsum(block) - block
+        lat = np.empty(1 + int(block.sum()))
+        lon = np.empty_like(lat)
+        lat[0], lon[0] = net.lat[start], net.lon[start]
+        owner = np.repeat(np.arange(len(ids)), inner)
+        rank_in_edge = np.arange(len(owner)) - np.repeat(np.cumsum(inner) - inner, inner)
+        lat[block_start[owner] + rank_in_edge] = net.geometry_lat[first_inner[owner] + rank_in_edge]
+        lon[block_start[owner] + rank_in_edge] = net.geometry_lon[first_inner[owner] + rank_in_edge]
+        lat[block_start + inner] = net.lat[heads]
+        lon[block_start + inner] = net.lon[heads]
+        nodes = [start, *heads.tolist()]
+        return nodes, times.tolist(), list(zip(lat.tolist(), lon.tolist(), strict=True))
 
     # -- matching --------------------------------------------------------------------
 
@@ -401,8 +409,8 @@ class Router:
             best_length = lengths[first] + point_length[nodes[first]]
             results.append(
                 _Times(
-                    time_s=dict(zip(stops, best.tolist(), strict=False)),
-                    length_m=dict(zip(stops, best_length.tolist(), strict=False)),
+                    time_s=dict(zip(stops, best.tolist(), strict=True)),
+                    length_m=dict(zip(stops, best_length.tolist(), strict=True)),
                 )
             )
         return results
@@ -419,13 +427,13 @@ def _adjacency(
     times = time_s[edge].tolist()
     ids = edge.tolist()
     bounds = offset.tolist()
-    triples = list(zip(neighbours, times, ids, strict=False))
+    triples = list(zip(neighbours, times, ids, strict=True))
     return [tuple(triples[bounds[v] : bounds[v + 1]]) for v in range(len(bounds) - 1)]
 
 
 def _parent_chain(space: SearchSpace, node: int, back_end: NDArray[np.int32]) -> list[int]:
     """Edge ids from the search's source to ``node``, starting at ``node``."""
-    index = dict(zip(space.nodes.tolist(), space.parent_edge.tolist(), strict=False))
+    index = dict(zip(space.nodes.tolist(), space.parent_edge.tolist(), strict=True))
     chain = []
     edge = index[node]
     while edge >= 0:

@@ -17,7 +17,16 @@ from scipy.sparse.csgraph import connected_components
 
 from .osm import RawNetwork
 
-__all__ = ["SimpleNetwork", "contract_chains", "keep_fastest_parallel", "largest_strong_component"]
+#: Longest merged edge, in metres (see :func:`contract_chains`).
+DEFAULT_MAX_EDGE_M = 500.0
+
+__all__ = [
+    "DEFAULT_MAX_EDGE_M",
+    "SimpleNetwork",
+    "contract_chains",
+    "keep_fastest_parallel",
+    "largest_strong_component",
+]
 
 
 @dataclass
@@ -86,13 +95,38 @@ def _endpoints(n: int, succ: list[list[int]], pred: list[list[int]]) -> list[boo
     return keep
 
 
-def contract_chains(raw: RawNetwork) -> SimpleNetwork:
+def _split_long_chains(
+    keep: list[bool], out_edges: list[list[int]], head: list[int], length_m: list[float], max_edge_m: float
+) -> None:
+    """Keep a node of each chain wherever its length since the last kept node would
+    pass ``max_edge_m``. Marks are made before any edge is built, so both directions
+    of a two-way road are cut at the same nodes."""
+    starts = [v for v in range(len(keep)) if keep[v]]
+    while starts:
+        v = starts.pop()
+        for first in out_edges[v]:
+            previous, current, along = v, head[first], length_m[first]
+            while not keep[current]:
+                step = next(k for k in out_edges[current] if head[k] != previous)
+                if along + length_m[step] > max_edge_m:
+                    keep[current] = True
+                    starts.append(current)  # the rest of the chain starts here
+                    break
+                along += length_m[step]
+                previous, current = current, head[step]
+
+
+def contract_chains(raw: RawNetwork, *, max_edge_m: float = DEFAULT_MAX_EDGE_M) -> SimpleNetwork:
     """Merge chains of degree-2 nodes into single edges with geometry.
 
     Parameters
     ----------
     raw : RawNetwork
         A strongly connected network (see :func:`largest_strong_component`).
+    max_edge_m : float, optional
+        A chain longer than this keeps a node about every ``max_edge_m`` metres.
+        Points are snapped to graph nodes: on a long country road without junctions,
+        a hamlet must not be snapped to a crossroads kilometres away.
 
     Returns
     -------
@@ -109,11 +143,12 @@ def contract_chains(raw: RawNetwork) -> SimpleNetwork:
     succ: list[list[int]] = [[] for _ in range(n)]
     pred: list[list[int]] = [[] for _ in range(n)]
     out_edges: list[list[int]] = [[] for _ in range(n)]
-    for k, (u, v) in enumerate(zip(tail, head, strict=False)):
+    for k, (u, v) in enumerate(zip(tail, head, strict=True)):
         succ[u].append(v)
         pred[v].append(u)
         out_edges[u].append(k)
     keep = _endpoints(n, succ, pred)
+    _split_long_chains(keep, out_edges, head, length_m, max_edge_m)
     lat, lon = raw.lat.tolist(), raw.lon.tolist()
 
     used = [False] * len(tail)

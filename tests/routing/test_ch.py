@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from routing import NoRouteError
 from routing.ch import contract_graph
 from routing.graph import RoadGraph
 from routing.router import Router
@@ -68,7 +69,7 @@ def test_ch_times_equal_dijkstra_on_random_graphs(case: tuple[int, list[tuple[in
     reference.add_nodes_from(range(n))
     reference.add_edges_from(
         (int(u), int(v), {"w": float(t)})
-        for u, v, t in zip(graph.network.tail, graph.network.head, graph.network.time_s, strict=False)
+        for u, v, t in zip(graph.network.tail, graph.network.head, graph.network.time_s, strict=True)
     )
     lengths = dict(nx.all_pairs_dijkstra_path_length(reference, weight="w"))
     for s in range(n):
@@ -114,3 +115,14 @@ def test_shortcut_unpacks_to_the_edges_it_replaces() -> None:
     time_s, length_m, edges = router._shortest_path(0, 4)
     assert time_s == 10.0 and length_m == 100.0
     assert edges == [0, 1, 2, 3]
+
+
+def test_unreachable_target_is_a_clear_error() -> None:
+    # Two separate one-way pairs: nothing leads from {0, 1} to {2, 3}.
+    graph = road_graph(4, [(0, 1, 1.0), (1, 0, 1.0), (2, 3, 1.0), (3, 2, 1.0)])
+    router = Router(graph)
+    with pytest.raises(NoRouteError):
+        router.route(graph.node_latlon(0), graph.node_latlon(3))
+    assert router.travel_time(graph.node_latlon(0), graph.node_latlon(3)) == float("inf")
+    route = router.route(graph.node_latlon(0), graph.node_latlon(1))
+    assert router.match(route, graph.node_latlon(2), graph.node_latlon(3), max_detour_s=10_000) is None

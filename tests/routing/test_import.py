@@ -158,3 +158,24 @@ def _square_osm(highway: str = "residential") -> str:
 
     ways = way(10, [1, 2], oneway="yes") + way(11, [2, 3, 4, 1]) + way(12, [1, 3], access="private")
     return f'<?xml version="1.0"?><osm version="0.6">{xml_nodes}{ways}</osm>'
+
+
+def test_long_roads_keep_a_node_every_few_hundred_metres(monaco: RoadGraph) -> None:
+    from geopy.distance import geodesic
+
+    max_edge_m = monaco.meta["max_edge_m"]
+    assert max_edge_m == 500
+    for k in range(monaco.edge_count):
+        points = monaco.edge_geometry(k)
+        if len(points) > 2:
+            # Cut at the first node past the limit: without its last step, an edge
+            # is never longer than the limit.
+            assert monaco.network.length_m[k] - geodesic(points[-2], points[-1]).m <= max_edge_m + 1e-6
+    long_roads = build_graph_from_monaco_with(max_edge_m=100_000)
+    assert long_roads.node_count < monaco.node_count
+
+
+def build_graph_from_monaco_with(**options: float) -> RoadGraph:
+    from conftest import data_dir
+
+    return build_graph(data_dir() / "monaco.osm.pbf", **options)
