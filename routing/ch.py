@@ -106,6 +106,7 @@ class _Contractor:
             self.inc[v][u] = k
             self.out_time[u][v] = self.time[k]
         self.deleted_neighbours = [0] * n
+        self.level = [0] * n
         self.rank = [-1] * n
         self.up: list[list[int]] = [[] for _ in range(n)]
         self.down: list[list[int]] = [[] for _ in range(n)]
@@ -158,11 +159,13 @@ class _Contractor:
         return needed
 
     def priority(self, v: int) -> int:
-        """Edge difference plus contracted neighbours: contract first the nodes whose
-        removal adds fewest edges, and spread contraction evenly over the map."""
+        """Contract first the nodes whose removal adds fewest edges (edge difference),
+        spread contraction evenly over the map (contracted neighbours) and keep the
+        hierarchy shallow (level: one more than the highest contracted neighbour).
+        The weights gave the smallest searches of the combinations tried on Porto."""
         shortcuts = len(self.shortcuts_needed(v, _SIMULATION_SETTLE_LIMIT))
         removed = len(self.out[v]) + len(self.inc[v])
-        return 2 * (shortcuts - removed) + self.deleted_neighbours[v]
+        return 4 * (shortcuts - removed) + 2 * self.deleted_neighbours[v] + self.level[v]
 
     def contract(self, v: int, order: int) -> None:
         """Remove ``v`` from the remaining graph, adding its shortcuts."""
@@ -196,6 +199,7 @@ class _Contractor:
         self.out_time[v] = {}
         for x in neighbours:
             self.deleted_neighbours[x] += 1
+            self.level[x] = max(self.level[x], self.level[v] + 1)
 
     def run(self, progress: ProgressCallback | None) -> None:
         tie = count()

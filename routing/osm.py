@@ -19,7 +19,7 @@ from .distance import geodesic_m
 from .errors import EmptyGraphError, GraphFileError
 from .tags import PLACE_KINDS, is_drivable, oneway_direction, speed_kmh
 
-__all__ = ["Place", "ProgressCallback", "RawNetwork", "read_osm"]
+__all__ = ["Network", "Place", "ProgressCallback", "RawNetwork", "read_osm"]
 
 #: ``progress(stage, done, total)``: total is None when unknown in advance.
 ProgressCallback = Callable[[str, int, int | None], None]
@@ -40,8 +40,8 @@ class Place:
 
 
 @dataclass
-class RawNetwork:
-    """Directed road segments between OSM nodes, before any simplification.
+class Network:
+    """A directed road network as arrays.
 
     Attributes
     ----------
@@ -51,7 +51,6 @@ class RawNetwork:
         Node indices of each directed edge.
     time_s, length_m : ndarray of float
         Travel time and geodesic length of each directed edge.
-    places : list of Place
     """
 
     osm_ids: NDArray[np.int64]
@@ -61,6 +60,13 @@ class RawNetwork:
     head: NDArray[np.int64]
     time_s: NDArray[np.float64]
     length_m: NDArray[np.float64]
+
+
+@dataclass
+class RawNetwork(Network):
+    """Directed road segments between OSM nodes, before any simplification, and the
+    named places of the extract."""
+
     places: list[Place] = field(default_factory=list)
 
 

@@ -152,6 +152,8 @@ class Router:
         self._edge_length: list[float] = h.length_m.tolist()
         self._child_a: list[int] = h.child_a.tolist()
         self._child_b: list[int] = h.child_b.tolist()
+        self._edge_tail = h.tail
+        self._edge_head = h.head
         self._up = _adjacency(h.up_offset, h.up_edge, h.head, h.time_s)
         self._down = _adjacency(h.down_offset, h.down_edge, h.tail, h.time_s)
 
@@ -283,34 +285,47 @@ class Router:
         on a shortest upward path, so it is neither expanded nor kept.
         """
         climb, stall = (self._up, self._down) if forward else (self._down, self._up)
-        edge_length = self._edge_length
         dist: dict[int, float] = {source: 0.0}
-        length: dict[int, float] = {source: 0.0}
         parent: dict[int, int] = {source: -1}
         heap = [(0.0, source)]
         nodes: list[int] = []
+        # The hottest loop of the library: local names, for/else instead of any().
+        get, pop, push = dist.get, heapq.heappop, heapq.heappush
         while heap:
-            d, v = heapq.heappop(heap)
+            d, v = pop(heap)
             if d > dist[v]:
                 continue
-            if any(dist.get(u, _INF) + t < d for u, t, _ in stall[v]):
-                continue
-            nodes.append(v)
-            lv = length[v]
-            for w, t, k in climb[v]:
-                nd = d + t
-                if nd < dist.get(w, _INF):
-                    dist[w] = nd
-                    length[w] = lv + edge_length[k]
-                    parent[w] = k
-                    heapq.heappush(heap, (nd, w))
-        order = np.argsort(np.asarray(nodes, dtype=np.int32), kind="stable")
-        sorted_nodes = np.asarray(nodes, dtype=np.int32)[order]
+            for u, t, _ in stall[v]:
+                if get(u, _INF) + t < d:
+                    break  # stalled
+            else:
+                nodes.append(v)
+                for w, t, k in climb[v]:
+                    nd = d + t
+                    if nd < get(w, _INF):
+                        dist[w] = nd
+                        parent[w] = k
+                        push(heap, (nd, w))
+        return self._space_from(nodes, dist, parent, forward)
+
+    def _space_from(
+        self, nodes: list[int], dist: dict[int, float], parent: dict[int, int], forward: bool
+    ) -> SearchSpace:
+        """Pack a search into sorted arrays; lengths follow the parent edges, in the
+        order the nodes were settled (a parent is always settled before its child)."""
+        parents = [parent[v] for v in nodes]
+        came_from = (self._edge_tail if forward else self._edge_head)[np.asarray(parents[1:], dtype=np.int64)]
+        length = {nodes[0]: 0.0}
+        edge_length = self._edge_length
+        for v, k, u in zip(nodes[1:], parents[1:], came_from.tolist(), strict=True):
+            length[v] = length[u] + edge_length[k]
+        ids = np.asarray(nodes, dtype=np.int32)
+        order = np.argsort(ids, kind="stable")
         return SearchSpace(
-            nodes=sorted_nodes,
+            nodes=ids[order],
             time_s=np.asarray([dist[v] for v in nodes], dtype=np.float64)[order],
             length_m=np.asarray([length[v] for v in nodes], dtype=np.float64)[order],
-            parent_edge=np.asarray([parent[v] for v in nodes], dtype=np.int32)[order],
+            parent_edge=np.asarray(parents, dtype=np.int32)[order],
         )
 
     def _meet(self, forward: SearchSpace, backward: SearchSpace) -> tuple[float, float, int]:

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .osm import RawNetwork
+from .osm import Network, RawNetwork
 
 #: Longest merged edge, in metres (see :func:`contract_chains`).
 DEFAULT_MAX_EDGE_M = 500.0
@@ -30,20 +30,13 @@ __all__ = [
 
 
 @dataclass
-class SimpleNetwork:
+class SimpleNetwork(Network):
     """Intersections and dead ends joined by edges that carry their road geometry.
 
     ``geometry_offset[k]:geometry_offset[k+1]`` indexes the inner points of edge
     ``k`` in ``geometry_lat`` / ``geometry_lon`` (its end nodes are not repeated).
     """
 
-    osm_ids: NDArray[np.int64]
-    lat: NDArray[np.float64]
-    lon: NDArray[np.float64]
-    tail: NDArray[np.int64]
-    head: NDArray[np.int64]
-    time_s: NDArray[np.float64]
-    length_m: NDArray[np.float64]
     geometry_offset: NDArray[np.int64]
     geometry_lat: NDArray[np.float64]
     geometry_lon: NDArray[np.float64]
