@@ -148,7 +148,6 @@ class Router:
         self._spaces: OrderedDict[tuple[int, bool], SearchSpace] = OrderedDict()
         self._lock = threading.Lock()
         h = graph.hierarchy
-        self._edge_time: list[float] = h.time_s.tolist()
         self._edge_length: list[float] = h.length_m.tolist()
         self._child_a: list[int] = h.child_a.tolist()
         self._child_b: list[int] = h.child_b.tolist()
@@ -211,7 +210,7 @@ class Router:
 
     def travel_time(self, source: LatLon, target: LatLon) -> float:
         """Fastest travel time in seconds between two points (snapped)."""
-        s, t = self.snap(check_point(source)), self.snap(check_point(target))
+        s, t = self.snap(source), self.snap(target)
         return self._meet(self._space(s, True), self._space(t, False))[0]
 
     def match(self, route: Route, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float) -> Match | None:
@@ -249,8 +248,7 @@ class Router:
         """
         if not (isinstance(max_detour_s, (int, float)) and max_detour_s >= 0):
             raise ValueError(f"max_detour_s must be a non-negative number of seconds, not {max_detour_s!r}")
-        a = self.snap(check_point(pickup))
-        b = self.snap(check_point(dropoff))
+        a, b = self.snap(pickup), self.snap(dropoff)
         if not routes:
             return []
         sources = {s for r in routes for s in r.stops[:-1]}
