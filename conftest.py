@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from routing import RoadGraph, build_graph
+
 ROOT = Path(__file__).resolve().parent
 
 
@@ -25,6 +27,12 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def extracts() -> Path:
     return data_dir()
+
+
+@pytest.fixture(scope="session")
+def monaco(extracts: Path) -> RoadGraph:
+    """The Monaco road graph, built once for the whole session."""
+    return build_graph(extracts / "monaco.osm.pbf")
 
 
 @pytest.fixture(autouse=True)

@@ -10,11 +10,6 @@ from routing import RoadGraph, Router, build_graph
 
 
 @pytest.fixture(scope="session")
-def monaco(extracts: Path) -> RoadGraph:
-    return build_graph(extracts / "monaco.osm.pbf")
-
-
-@pytest.fixture(scope="session")
 def monaco_router(monaco: RoadGraph) -> Router:
     return Router(monaco)
 

@@ -1,0 +1,59 @@
+"""carpool: the web site of a cooperative, commission-free carpooling platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from . import commands
+from .config import load_config
+from .extensions import babel, csrf, db, migrate
+from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
+
+__all__ = ["create_app"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory (flaskr style): configuration from the environment, or
+    ``test_config`` on top of it for the tests."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(Path(app.instance_path)))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    csrf.init_app(app)
+    from . import models  # noqa: F401  (the models must be known to migrations)
+    from .blueprints import main, places
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(places.bp)
+    commands.register(app)
+    _register_error_pages(app)
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["current_locale"] = select_locale
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        return render_template("errors/http.html", error=error), error.code or 500
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[str, int]:
+        app.logger.exception("unexpected error")
+        return render_template("errors/500.html"), 500

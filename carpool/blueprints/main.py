@@ -1,0 +1,26 @@
+"""Home page and language choice."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html")
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    language = request.form.get("language", "")
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["language"] = language
+    target = request.form.get("next", "")
+    # Only paths of this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    return redirect(target)

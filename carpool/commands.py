@@ -1,0 +1,103 @@
+"""Maintainer commands: ``flask graph import``, ``flask places load``, ``flask translate``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+import flask_migrate
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from routing import RoutingError, build_graph
+from routing.cli import ProgressBar
+
+from .services import places
+from .services.demo import DemoExtractUnavailable, demo_extract
+from .services.roads import RoadGraphMissing, forget_router, get_router
+
+ROOT = Path(__file__).resolve().parent.parent
+
+graph_cli = AppGroup("graph", help="The region's road graph.")
+places_cli = AppGroup("places", help="The gazetteer of the region's places.")
+demo_cli = AppGroup("demo", help="The demo region (Monaco and its French neighbours).")
+translate_cli = AppGroup("translate", help="Translations (around pybabel).")
+
+
+@graph_cli.command("import")
+@click.argument("extract", type=click.Path(exists=True, dir_okay=False))
+def import_graph(extract: str) -> None:
+    """Build the road graph from an OpenStreetMap EXTRACT (.osm.pbf)."""
+    _import_graph(extract)
+
+
+def _import_graph(extract: str) -> None:
+    bar = ProgressBar()
+    try:
+        graph = build_graph(extract, progress=bar)
+    except RoutingError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        bar.close()
+    target = Path(current_app.config["ROAD_GRAPH"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    graph.save(target)
+    forget_router()
+    click.echo(
+        f"{target}: {graph.node_count:,} nodes, {graph.edge_count:,} edges, {len(graph.places)} places"
+    )
+
+
+@places_cli.command("load")
+def load_places() -> None:
+    """Load the places of the imported region into the database."""
+    try:
+        graph = get_router().graph
+    except RoadGraphMissing as error:
+        raise click.ClickException(str(error)) from error
+    report = places.load_gazetteer(graph)
+    click.echo(f"places: {report.added} added, {report.updated} updated, {report.outside} outside the region")
+
+
+@demo_cli.command("setup")
+def setup_demo() -> None:
+    """Everything the demo needs, idempotent: translations compiled, database
+    migrated, the Monaco region imported and its places loaded."""
+    _pybabel("compile", "-d", "translations")
+    flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+    if not Path(current_app.config["ROAD_GRAPH"]).is_file():
+        try:
+            extract = demo_extract(Path(current_app.instance_path))
+        except DemoExtractUnavailable as error:
+            raise click.ClickException(str(error)) from error
+        _import_graph(str(extract))
+    report = places.load_gazetteer(get_router().graph)
+    click.echo(f"places: {report.added} added, {report.updated} updated")
+    click.echo("demo ready: run 'flask --app carpool run' and open http://127.0.0.1:5000")
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+@translate_cli.command("update")
+def update_translations() -> None:
+    """Extract the UI strings and merge them into every language's catalogue."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pot = str(Path(tmp) / "messages.pot")
+        _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-o", pot, ".")
+        _pybabel("update", "-i", pot, "-d", "translations", "--no-fuzzy-matching")
+
+
+@translate_cli.command("compile")
+def compile_translations() -> None:
+    """Compile the catalogues the site reads."""
+    _pybabel("compile", "-d", "translations", "--statistics")
+
+
+def register(app: Flask) -> None:
+    for group in (graph_cli, places_cli, demo_cli, translate_cli):
+        app.cli.add_command(group)

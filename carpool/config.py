@@ -1,0 +1,75 @@
+"""Configuration from environment variables, with safe defaults.
+
+Every setting can be given as an environment variable of the same name; tests pass
+their own through ``create_app(test_config)``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+__all__ = ["load_config", "secret_key"]
+
+_DEFAULTS: dict[str, Any] = {
+    "DEFAULT_LOCALE": "fr",
+    "LANGUAGES": ("fr", "en"),
+    "TIMEZONE": "Europe/Paris",
+    "MAX_SNAP_M": 5_000.0,
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 587,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_USE_TLS": True,
+    "MAIL_SENDER": "carpool <no-reply@localhost>",
+    "GEOCODER": "",  # "nominatim" to look up places missing from the gazetteer
+    "GEOCODER_USER_AGENT": "carpool",
+    "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "CONTRIBUTION_PER_KM": 0.06,
+    "CONTRIBUTION_CEILING_PER_KM": 0.10,
+    "CURRENCY": "EUR",
+}
+_NUMBERS = {
+    "MAX_SNAP_M": float,
+    "MAIL_PORT": int,
+    "CONTRIBUTION_PER_KM": float,
+    "CONTRIBUTION_CEILING_PER_KM": float,
+}
+
+
+def secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once into the instance folder
+    (readable by its owner only), so sessions survive restarts without a setup step."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(instance_path: Path) -> dict[str, Any]:
+    """The configuration: defaults, overridden by environment variables."""
+    config: dict[str, Any] = dict(_DEFAULTS)
+    for key, default in _DEFAULTS.items():
+        value = os.environ.get(key)
+        if value is None:
+            continue
+        if key in _NUMBERS:
+            config[key] = _NUMBERS[key](value)
+        elif isinstance(default, bool):
+            config[key] = value.lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, tuple):
+            config[key] = tuple(v.strip() for v in value.split(","))
+        else:
+            config[key] = value
+    config["SECRET_KEY"] = secret_key(instance_path)
+    config["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{instance_path / 'carpool.sqlite'}"
+    )
+    config["ROAD_GRAPH"] = os.environ.get("ROAD_GRAPH", str(instance_path / "region.graph"))
+    config["MAIL_OUTBOX"] = os.environ.get("MAIL_OUTBOX", str(instance_path / "outbox"))
+    return config

@@ -1,0 +1,26 @@
+"""Language of each request: the person's choice, else their browser's, else French."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_babel import lazy_gettext as _l
+
+__all__ = ["LANGUAGE_NAMES", "select_locale", "select_timezone"]
+
+#: Each language in its own name, for the language switch.
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+#: ``_l`` strings are translated when shown, so they can be defined at import time.
+_ = _l
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("language")
+    if chosen in languages:
+        return str(chosen)
+    return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return str(current_app.config["TIMEZONE"])

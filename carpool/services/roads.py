@@ -1,0 +1,34 @@
+"""The region's road graph and router, loaded once per process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+
+from routing import Router, load_graph
+
+__all__ = ["RoadGraphMissing", "get_router"]
+
+_KEY = "carpool.router"
+
+
+class RoadGraphMissing(RuntimeError):
+    """No road graph has been imported yet (``flask graph import``)."""
+
+
+def get_router() -> Router:
+    """The app's :class:`routing.Router`, loading ``ROAD_GRAPH`` on first use."""
+    router = current_app.extensions.get(_KEY)
+    if router is None:
+        path = Path(current_app.config["ROAD_GRAPH"])
+        if not path.is_file():
+            raise RoadGraphMissing(f"no road graph at {path}: run 'flask graph import EXTRACT.osm.pbf'")
+        router = Router(load_graph(path), max_snap_m=current_app.config["MAX_SNAP_M"])
+        current_app.extensions[_KEY] = router
+    return router
+
+
+def forget_router() -> None:
+    """Drop the loaded router (after a new import)."""
+    current_app.extensions.pop(_KEY, None)

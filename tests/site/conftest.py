@@ -1,0 +1,91 @@
+"""Fixtures for the site, in the flaskr style: ``app``, ``client``, ``runner``.
+
+The database is SQLite in a temporary folder, or the one DATABASE_URL names (CI runs
+the suite a second time on PostgreSQL). Its schema is made by the migrations, so they
+are tested too, and everything is dropped after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from carpool import ROOT, create_app
+from carpool.extensions import db
+from routing import RoadGraph
+
+
+@pytest.fixture(scope="session")
+def translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The catalogues compiled from the .po files as they are now (never a stale .mo)."""
+    target = tmp_path_factory.mktemp("translations")
+    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        language = po.parent.parent.name
+        out = target / language / "LC_MESSAGES"
+        out.mkdir(parents=True)
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=language)
+        with (out / "messages.mo").open("wb") as mo:
+            write_mo(mo, catalog)
+    return target
+
+
+@pytest.fixture(scope="session")
+def road_graph_file(monaco: RoadGraph, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("graph") / "monaco.graph"
+    monaco.save(path)
+    return path
+
+
+@pytest.fixture
+def app(tmp_path: Path, translations: Path, road_graph_file: Path) -> Iterator[Flask]:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    graph = instance / "region.graph"
+    shutil.copy(road_graph_file, graph)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": os.environ.get(
+                "DATABASE_URL", f"sqlite:///{instance / 'test.sqlite'}"
+            ),
+            "ROAD_GRAPH": str(graph),
+            "MAIL_OUTBOX": str(instance / "outbox"),
+            "BABEL_TRANSLATION_DIRECTORIES": str(translations),
+        }
+    )
+    with app.app_context():
+        _drop_everything()
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _drop_everything()
+        db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()

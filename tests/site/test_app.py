@@ -1,0 +1,91 @@
+"""The app factory, languages and error pages."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from carpool import create_app
+
+
+def csrf_token(client: FlaskClient) -> str:
+    page = client.get("/").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "every page carries a CSRF token for its forms"
+    return found.group(1)
+
+
+def test_config_defaults(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"TESTING": True})
+    assert app.config["DEFAULT_LOCALE"] == "fr"
+    assert app.config["TIMEZONE"] == "Europe/Paris"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert len(app.config["SECRET_KEY"]) >= 32
+    # The generated key is kept: a restart does not log everybody out.
+    assert create_app({"TESTING": True}).config["SECRET_KEY"] == app.config["SECRET_KEY"]
+    assert not create_app().testing
+
+
+def test_config_from_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("DEFAULT_LOCALE", "en")
+    monkeypatch.setenv("CONTRIBUTION_PER_KM", "0.08")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["DEFAULT_LOCALE"] == "en"
+    assert app.config["CONTRIBUTION_PER_KM"] == 0.08
+
+
+def test_home_is_in_french_by_default(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Le covoiturage sans commission" in page
+    assert "participation aux frais directement au conducteur" in page
+    assert "OpenStreetMap" in page
+
+
+def test_browser_language_then_choice(client: FlaskClient) -> None:
+    english = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Carpooling without commission" in english
+    # Unknown languages fall back to French.
+    assert '<html lang="fr">' in client.get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    token = csrf_token(client)
+    response = client.post("/language", data={"language": "en", "next": "/", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    # The choice wins over the browser's language.
+    page = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+
+
+def test_language_switch_refuses_bad_input(client: FlaskClient) -> None:
+    token = csrf_token(client)
+    bad = client.post("/language", data={"language": "xx", "csrf_token": token})
+    assert bad.status_code == 400
+    assert "La demande n’a pas pu être comprise" in bad.get_data(as_text=True)
+    away = client.post("/language", data={"language": "fr", "next": "//evil.example/", "csrf_token": token})
+    assert away.headers["Location"] == "/"
+    assert client.post("/language", data={"language": "fr"}).status_code == 400  # no CSRF token
+
+
+def test_error_pages_are_translated(client: FlaskClient) -> None:
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404
+    assert "Cette page n’existe pas, ou plus." in missing.get_data(as_text=True)
+    english = client.get("/no-such-page", headers={"Accept-Language": "en"})
+    assert "This page does not exist" in english.get_data(as_text=True)
+    assert client.put("/").status_code == 405
+
+
+def test_unexpected_errors_give_a_page_not_a_trace(app: Flask) -> None:
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Un problème est survenu de notre côté" in page and "RuntimeError" not in page

@@ -1,0 +1,56 @@
+"""Maintainer commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from routing import load_graph
+
+
+def test_graph_import_replaces_the_region(app: Flask, runner: FlaskCliRunner, extracts: Path) -> None:
+    target = Path(app.config["ROAD_GRAPH"])
+    target.unlink()
+    result = runner.invoke(args=["graph", "import", str(extracts / "saint_barthelemy.osm.pbf")])
+    assert result.exit_code == 0, result.output
+    assert "nodes" in result.output
+    assert load_graph(target).meta["source"] == "saint_barthelemy.osm.pbf"
+
+
+def test_graph_import_errors(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    missing = runner.invoke(args=["graph", "import", str(tmp_path / "none.osm.pbf")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    junk = tmp_path / "junk.osm.pbf"
+    junk.write_text("not OpenStreetMap")
+    failed = runner.invoke(args=["graph", "import", str(junk)])
+    assert failed.exit_code == 1 and "Error:" in failed.output
+
+
+def test_places_load_without_a_graph_says_what_to_do(app: Flask, runner: FlaskCliRunner) -> None:
+    Path(app.config["ROAD_GRAPH"]).unlink()
+    result = runner.invoke(args=["places", "load"])
+    assert result.exit_code != 0
+    assert "flask graph import" in result.output
+
+
+def test_demo_setup_is_idempotent(app: Flask, runner: FlaskCliRunner) -> None:
+    Path(app.config["ROAD_GRAPH"]).unlink()
+    first = runner.invoke(args=["demo", "setup"])
+    assert first.exit_code == 0, first.output
+    assert "demo ready" in first.output
+    assert load_graph(app.config["ROAD_GRAPH"]).meta["source"] == "monaco.osm.pbf"
+    again = runner.invoke(args=["demo", "setup"])
+    assert again.exit_code == 0 and "0 added" in again.output
+
+
+def test_demo_extract_from_the_package_registry(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On a machine without shared/, the demo extract comes from PyPI, checked by hash."""
+    from carpool.services import demo
+
+    monkeypatch.setattr(demo, "ROOT", tmp_path / "no-project")  # as if shared/ were absent
+    path = demo.demo_extract(tmp_path / "cache")
+    assert path == tmp_path / "cache" / "monaco.osm.pbf"
+    assert demo._sha256(path) == demo.DEMO_EXTRACT_SHA256
+    assert demo.demo_extract(tmp_path / "cache") == path  # kept: no second download
