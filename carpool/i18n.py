@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 
 __all__ = ["LANGUAGE_NAMES", "select_locale", "select_timezone"]
@@ -16,6 +16,8 @@ _ = _l
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # commands, background jobs
+        return str(current_app.config["DEFAULT_LOCALE"])
     chosen = session.get("language")
     if chosen in languages:
         return str(chosen)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 
 from flask import current_app
 
-from routing import Router, load_graph
+from routing import Route, Router, load_graph
 
-__all__ = ["RoadGraphMissing", "get_router"]
+__all__ = ["RoadGraphMissing", "forget_router", "get_router", "trip_routes"]
 
 _KEY = "carpool.router"
+_ROUTES_KEY = "carpool.trip_routes"
 
 
 class RoadGraphMissing(RuntimeError):
@@ -29,6 +31,13 @@ def get_router() -> Router:
     return router
 
 
+def trip_routes() -> OrderedDict[int, Route]:
+    """Routes of published trips by trip id, valid for the loaded router."""
+    cache: OrderedDict[int, Route] = current_app.extensions.setdefault(_ROUTES_KEY, OrderedDict())
+    return cache
+
+
 def forget_router() -> None:
-    """Drop the loaded router (after a new import)."""
+    """Drop the loaded router and what was computed with it (after a new import)."""
     current_app.extensions.pop(_KEY, None)
+    current_app.extensions.pop(_ROUTES_KEY, None)

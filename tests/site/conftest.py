@@ -89,3 +89,15 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def driver(app: Flask) -> int:
+    """A driver's account (made directly: accounts come with their own service)."""
+    from carpool.models import User
+
+    with app.app_context():
+        user = User(email="driver@example.org", display_name="Camille", password_hash="-", language="fr")
+        db.session.add(user)
+        db.session.commit()
+        return user.id

@@ -1,0 +1,61 @@
+"""Trips drivers publish, and their stops."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .user import User, utcnow
+
+
+class Trip(db.Model):  # type: ignore[name-defined,misc]
+    """A driver's journey: origin, stopovers, destination, departure.
+
+    ``contribution_cents`` is what one passenger pays the driver for the whole trip;
+    a passenger on part of it pays in proportion to the distance they share.
+    """
+
+    __tablename__ = "trip"
+    __table_args__ = (
+        CheckConstraint("seats BETWEEN 1 AND 8", name="seats"),
+        CheckConstraint("max_detour_s BETWEEN 0 AND 3600", name="max_detour_s"),
+        CheckConstraint("contribution_cents >= 0", name="contribution_cents"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    departure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    seats: Mapped[int] = mapped_column(Integer)
+    max_detour_s: Mapped[int] = mapped_column(Integer)
+    time_s: Mapped[float] = mapped_column(Float)
+    length_m: Mapped[float] = mapped_column(Float)
+    contribution_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(12), default="published", index=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    driver: Mapped[User] = relationship()
+    stops: Mapped[list[TripStop]] = relationship(
+        order_by="TripStop.position", cascade="all, delete-orphan", back_populates="trip"
+    )
+
+
+class TripStop(db.Model):  # type: ignore[name-defined,misc]
+    """Origin (position 0), stopovers, and destination (last) of a trip, with the
+    time the driver is expected there, counted from departure."""
+
+    __tablename__ = "trip_stop"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trip.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    offset_s: Mapped[float] = mapped_column(Float)
+
+    trip: Mapped[Trip] = relationship(back_populates="stops")

@@ -1,0 +1,32 @@
+"""Messages shared by services, translated when shown."""
+
+from __future__ import annotations
+
+from flask_babel import format_currency
+from flask_babel import lazy_gettext as _l
+
+from routing import InvalidPointError, NoRouteError, PointOutOfAreaError, RoutingError
+
+__all__ = ["Money", "routing_problem"]
+
+
+class Money:
+    """An amount that formats itself for the reader's language when shown."""
+
+    def __init__(self, cents: int, currency: str) -> None:
+        self.cents = cents
+        self.currency = currency
+
+    def __str__(self) -> str:
+        return str(format_currency(self.cents / 100, self.currency))
+
+
+def routing_problem(error: RoutingError) -> object:
+    """What to tell a person when the routing core refuses a point or a route."""
+    if isinstance(error, PointOutOfAreaError):
+        return _l("This place is outside the region this site covers.")
+    if isinstance(error, InvalidPointError):
+        return _l("These coordinates are not a place on Earth.")
+    if isinstance(error, NoRouteError):
+        return _l("No road joins these places.")
+    return _l("This route cannot be computed.")

@@ -1,0 +1,152 @@
+"""Publishing trips: route them, price them fairly, store them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from routing import Route, RoutingError
+
+from ..extensions import db
+from ..models import Trip, TripStop, User
+from .messages import Money, routing_problem
+from .roads import get_router
+
+__all__ = [
+    "MAX_STOPOVERS",
+    "StopInput",
+    "TripDraft",
+    "TripError",
+    "contribution_ceiling_cents",
+    "publish",
+    "suggested_contribution_cents",
+]
+
+MAX_STOPOVERS = 6
+MAX_SEATS = 8
+MAX_DETOUR_MIN = 60
+
+
+class TripError(ValueError):
+    """A trip that cannot be published; ``message`` is translated when shown."""
+
+    def __init__(self, message: object) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class StopInput:
+    """A place of the trip as the driver chose it (from the gazetteer or the map)."""
+
+    name: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class TripDraft:
+    """What a driver fills in to publish a trip."""
+
+    origin: StopInput
+    destination: StopInput
+    departure: datetime
+    seats: int
+    max_detour_min: int = 10
+    stopovers: tuple[StopInput, ...] = field(default_factory=tuple)
+    contribution_cents: int | None = None  # None: the suggested contribution
+    comment: str = ""
+
+
+def suggested_contribution_cents(length_m: float) -> int:
+    """A fair share of the costs for one passenger: the configured rate per km,
+    rounded to 50 cents, never above the ceiling."""
+    rate = float(current_app.config["CONTRIBUTION_PER_KM"])
+    suggested = round(length_m / 1000 * rate * 2) * 50
+    return min(suggested, contribution_ceiling_cents(length_m))
+
+
+def contribution_ceiling_cents(length_m: float) -> int:
+    """The most a driver may ask of one passenger: costs shared, never a profit."""
+    ceiling_per_km = float(current_app.config["CONTRIBUTION_CEILING_PER_KM"])
+    return math.floor(length_m / 1000 * ceiling_per_km * 100)
+
+
+def _validate(draft: TripDraft, now: datetime) -> None:
+    if draft.departure.tzinfo is None:
+        raise TripError(_l("The departure needs a time zone."))
+    if draft.departure <= now:
+        raise TripError(_l("The departure must be in the future."))
+    if draft.departure > now + timedelta(days=366):
+        raise TripError(_l("Trips can be published up to one year ahead."))
+    if not 1 <= draft.seats <= MAX_SEATS:
+        raise TripError(_l("Offer between 1 and %(most)d seats.", most=MAX_SEATS))
+    if not 0 <= draft.max_detour_min <= MAX_DETOUR_MIN:
+        raise TripError(_l("The detour can be between 0 and %(most)d minutes.", most=MAX_DETOUR_MIN))
+    if len(draft.stopovers) > MAX_STOPOVERS:
+        raise TripError(_l("A trip can have at most %(most)d stopovers.", most=MAX_STOPOVERS))
+    if draft.contribution_cents is not None and draft.contribution_cents < 0:
+        raise TripError(_l("The contribution cannot be negative."))
+
+
+def _route(draft: TripDraft) -> Route:
+    points = [(s.lat, s.lon) for s in (draft.origin, *draft.stopovers, draft.destination)]
+    try:
+        route = get_router().route(points[0], points[-1], via=points[1:-1])
+    except RoutingError as error:
+        raise TripError(routing_problem(error)) from error
+    if route.length_m < 500:
+        raise TripError(_l("The origin and the destination are the same place."))
+    return route
+
+
+def publish(driver_id: int, draft: TripDraft, *, now: datetime | None = None) -> int:
+    """Route a trip, price it and store it; returns the new trip's id.
+
+    Raises
+    ------
+    TripError
+        For a trip that breaks a rule (past departure, 0 or 9 seats, a contribution
+        above the cost-sharing ceiling…) or cannot be routed.
+    """
+    now = now or datetime.now(UTC)
+    _validate(draft, now)
+    if db.session.get(User, driver_id) is None:
+        raise TripError(_l("Unknown driver."))
+    route = _route(draft)
+    ceiling = contribution_ceiling_cents(route.length_m)
+    contribution = draft.contribution_cents
+    if contribution is None:
+        contribution = suggested_contribution_cents(route.length_m)
+    elif contribution > ceiling:
+        raise TripError(
+            _l(
+                "At most %(ceiling)s for this trip: passengers share the costs, the driver makes no profit.",
+                ceiling=Money(ceiling, current_app.config["CURRENCY"]),
+            )
+        )
+    trip = Trip(
+        driver_id=driver_id,
+        departure_at=draft.departure.astimezone(UTC),
+        seats=draft.seats,
+        max_detour_s=draft.max_detour_min * 60,
+        time_s=route.time_s,
+        length_m=route.length_m,
+        contribution_cents=contribution,
+        currency=current_app.config["CURRENCY"],
+        comment=draft.comment.strip()[:2000],
+    )
+    offsets = [0.0, *(sum(route.leg_time_s[: i + 1]) for i in range(len(route.leg_time_s)))]
+    for position, (stop, offset) in enumerate(
+        zip((draft.origin, *draft.stopovers, draft.destination), offsets, strict=True)
+    ):
+        trip.stops.append(
+            TripStop(position=position, name=stop.name[:200], lat=stop.lat, lon=stop.lon, offset_s=offset)
+        )
+    db.session.add(trip)
+    db.session.commit()
+    return trip.id

@@ -1,0 +1,85 @@
+"""Publishing trips: rules, routing, fair contribution."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale
+
+from carpool.extensions import db
+from carpool.models import Trip
+from carpool.services.trips import StopInput, TripDraft, TripError, contribution_ceiling_cents, publish
+
+PALACE = StopInput("Monaco-Ville", 43.7311, 7.4197)
+CASINO = StopInput("Monte-Carlo", 43.7395, 7.4282)
+LARVOTTO = StopInput("Larvotto", 43.7476, 7.4336)
+TOMORROW = datetime.now(ZoneInfo("Europe/Paris")).replace(microsecond=0) + timedelta(days=1)
+
+
+def draft(**changes: object) -> TripDraft:
+    values: dict[str, object] = {
+        "origin": PALACE,
+        "destination": LARVOTTO,
+        "departure": TOMORROW,
+        "seats": 3,
+        "max_detour_min": 10,
+    }
+    values.update(changes)
+    return TripDraft(**values)  # type: ignore[arg-type]
+
+
+def test_publish_routes_and_stores_the_trip(app: Flask, driver: int) -> None:
+    with app.app_context():
+        trip_id = publish(driver, draft(stopovers=(CASINO,), comment="  Bagages légers  "))
+        trip = db.session.get(Trip, trip_id)
+        assert trip is not None
+        assert [s.name for s in trip.stops] == ["Monaco-Ville", "Monte-Carlo", "Larvotto"]
+        offsets = [s.offset_s for s in trip.stops]
+        assert offsets[0] == 0 and offsets == sorted(offsets) and offsets[-1] == pytest.approx(trip.time_s)
+        assert 2_000 < trip.length_m < 6_000
+        assert trip.max_detour_s == 600 and trip.seats == 3 and trip.comment == "Bagages légers"
+        assert trip.departure_at.replace(tzinfo=trip.departure_at.tzinfo or UTC) == TOMORROW
+        # The suggested contribution is never above the cost-sharing ceiling.
+        assert 0 <= trip.contribution_cents <= contribution_ceiling_cents(trip.length_m)
+        assert trip.currency == "EUR"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"departure": TOMORROW - timedelta(days=3)}, "La date de départ doit être dans le futur."),
+        ({"departure": TOMORROW.replace(tzinfo=None)}, "fuseau horaire"),
+        ({"departure": TOMORROW + timedelta(days=400)}, "un an à l’avance"),
+        ({"seats": 0}, "entre 1 et 8 places"),
+        ({"seats": 100}, "entre 1 et 8 places"),
+        ({"max_detour_min": -5}, "de 0 à 60 minutes"),
+        ({"stopovers": (CASINO,) * 7}, "au plus 6 étapes"),
+        ({"contribution_cents": -1}, "ne peut pas être négative"),
+        ({"contribution_cents": 100_000}, "le conducteur ne fait aucun bénéfice"),
+        ({"destination": StopInput("Paris", 48.8566, 2.3522)}, "en dehors de la région couverte"),
+        ({"destination": PALACE}, "au même endroit"),
+    ],
+)
+def test_publish_refuses_broken_rules_with_a_clear_message(
+    app: Flask, driver: int, changes: dict[str, object], message: str
+) -> None:
+    with app.app_context():
+        with pytest.raises(TripError) as refused:
+            publish(driver, draft(**changes))
+        with app.test_request_context(), force_locale("fr"):
+            assert message in str(refused.value.message)
+        assert db.session.query(Trip).count() == 0  # nothing half-stored
+
+
+def test_contribution_ceiling_is_enforced(app: Flask, driver: int) -> None:
+    with app.app_context():
+        trip_id = publish(driver, draft())
+        trip = db.session.get(Trip, trip_id)
+        assert trip is not None
+        ceiling = contribution_ceiling_cents(trip.length_m)
+        assert publish(driver, draft(contribution_cents=ceiling)) > trip_id
+        with pytest.raises(TripError):
+            publish(driver, draft(contribution_cents=ceiling + 1))
