@@ -132,8 +132,9 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
             select(Trip)
             .where(
                 Trip.status == "published",
-                Trip.departure_at >= max(start - _LONGEST_TRIP, now),
-                Trip.departure_at <= end,
+                # In UTC, as stored: SQLite keeps no time zone and compares text.
+                Trip.departure_at >= max(start - _LONGEST_TRIP, now).astimezone(UTC),
+                Trip.departure_at <= end.astimezone(UTC),
             )
             .options(selectinload(Trip.stops), selectinload(Trip.driver))
         )
