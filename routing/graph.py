@@ -84,9 +84,11 @@ def check_point(point: Any) -> LatLon:
     >>> check_point(("43.73", 7.42))
     (43.73, 7.42)
     """
+    if isinstance(point, (str, bytes)):  # "12" would read as (1.0, 2.0)
+        raise InvalidPointError(f"not a (latitude, longitude) pair: {point!r}")
     try:
         lat, lon = (float(x) for x in point)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise InvalidPointError(f"not a (latitude, longitude) pair: {point!r}") from error
     if not (math.isfinite(lat) and math.isfinite(lon)) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidPointError(f"impossible coordinates: latitude {lat}, longitude {lon}")
@@ -218,13 +220,27 @@ class RoadGraph:
         return graph
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the graph, its hierarchy and places to one file (numpy ``.npz``)."""
+        """Write the graph, its hierarchy and places to one file (numpy ``.npz``).
+
+        Raises
+        ------
+        GraphFileError
+            If the file cannot be written.
+        """
         arrays: dict[str, Any] = {f"net_{name}": getattr(self.network, name) for name in _NETWORK_FIELDS}
         arrays.update({f"ch_{name}": getattr(self.hierarchy, name) for name in _HIERARCHY_FIELDS})
         arrays.update(_places_to_arrays(self.places))
         arrays["meta"] = np.array(json.dumps({**self.meta, "format_version": FORMAT_VERSION}))
-        with open(path, "wb") as handle:  # np.savez would append ".npz" to a bare name
-            np.savez(handle, **arrays)
+        # Written beside the target then renamed over it: a server reading the old
+        # graph never sees half a file. (np.savez would append ".npz" to a bare name.)
+        target = os.fspath(path)
+        partial = f"{target}.partial"
+        try:
+            with open(partial, "wb") as handle:
+                np.savez(handle, **arrays)
+            os.replace(partial, target)
+        except OSError as error:
+            raise GraphFileError(f"cannot write road graph {target}: {error}") from error
 
 
 def _places_to_arrays(places: list[Place]) -> dict[str, NDArray[Any]]:
@@ -281,10 +297,10 @@ def load_graph(path: str | os.PathLike[str]) -> RoadGraph:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            if meta.get("format_version") != FORMAT_VERSION:
+            if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
                 raise GraphFileError(
-                    f"{os.fspath(path)} has graph format {meta.get('format_version')}, "
-                    f"this version reads {FORMAT_VERSION}: import the extract again"
+                    f"{os.fspath(path)} is not a road graph of format {FORMAT_VERSION}, "
+                    "the one this version reads: import the extract again"
                 )
             network = SimpleNetwork(**{name: data[f"net_{name}"] for name in _NETWORK_FIELDS})
             hierarchy = Hierarchy(**{name: data[f"ch_{name}"] for name in _HIERARCHY_FIELDS})

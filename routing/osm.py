@@ -125,7 +125,7 @@ class _Collector:
                 lat=node.location.lat,
                 lon=node.location.lon,
                 osm_id=node.id,
-                population=int(population) if population.isdigit() else None,
+                population=int(population) if population.isascii() and population.isdigit() else None,
             )
         )
 

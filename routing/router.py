@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Final
 
 import numpy as np
@@ -142,6 +143,8 @@ class Router:
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
         space_cache_size: int = DEFAULT_SPACE_CACHE,
     ) -> None:
+        if space_cache_size < 1:
+            raise ValueError(f"space_cache_size must be at least 1, not {space_cache_size!r}")
         self.graph = graph
         self.max_snap_m = max_snap_m
         self._space_cache_size = space_cache_size
@@ -246,7 +249,7 @@ class Router:
         list of Match or None
             One entry per route, in the same order.
         """
-        if not (isinstance(max_detour_s, (int, float)) and max_detour_s >= 0):
+        if isinstance(max_detour_s, bool) or not (isinstance(max_detour_s, Real) and max_detour_s >= 0):
             raise ValueError(f"max_detour_s must be a non-negative number of seconds, not {max_detour_s!r}")
         a, b = self.snap(pickup), self.snap(dropoff)
         if not routes:

@@ -88,6 +88,41 @@ def _endpoints(n: int, succ: list[list[int]], pred: list[list[int]]) -> list[boo
     return keep
 
 
+def _chain(
+    start_edge: int, keep: list[bool], out_edges: list[list[int]], head: list[int], tail: list[int]
+) -> tuple[list[int], int]:
+    """Inner nodes and end node of the chain that begins with ``start_edge``."""
+    previous, current = tail[start_edge], head[start_edge]
+    inner = []
+    while not keep[current]:
+        inner.append(current)
+        step = next(k for k in out_edges[current] if head[k] != previous)
+        previous, current = current, head[step]
+    return inner, current
+
+
+def _keep_loops_and_parallels(
+    keep: list[bool], out_edges: list[list[int]], head: list[int], tail: list[int]
+) -> None:
+    """A chain that comes back to its start, or joins the same two nodes as another
+    one, would merge into a self-loop or a parallel edge, which a DiGraph cannot
+    hold: keep a node in its middle so that its road stays in the graph."""
+    changed = True
+    while changed:  # a few passes: each one only adds kept nodes
+        changed = False
+        joined: dict[tuple[int, int], list[int]] = {}
+        for v in [v for v in range(len(keep)) if keep[v]]:
+            for first in out_edges[v]:
+                inner, end = _chain(first, keep, out_edges, head, tail)
+                if end != v and (v, end) not in joined:
+                    joined[(v, end)] = inner
+                    continue
+                split = inner or joined.get((v, end)) or []
+                if split and not keep[split[len(split) // 2]]:
+                    keep[split[len(split) // 2]] = True
+                    changed = True
+
+
 def _split_long_chains(
     keep: list[bool], out_edges: list[list[int]], head: list[int], length_m: list[float], max_edge_m: float
 ) -> None:
@@ -141,6 +176,7 @@ def contract_chains(raw: RawNetwork, *, max_edge_m: float = DEFAULT_MAX_EDGE_M) 
         pred[v].append(u)
         out_edges[u].append(k)
     keep = _endpoints(n, succ, pred)
+    _keep_loops_and_parallels(keep, out_edges, head, tail)
     _split_long_chains(keep, out_edges, head, length_m, max_edge_m)
     lat, lon = raw.lat.tolist(), raw.lon.tolist()
 

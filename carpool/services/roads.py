@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -9,10 +10,12 @@ from flask import current_app
 
 from routing import Route, Router, load_graph
 
-__all__ = ["RoadGraphMissing", "forget_router", "get_router", "trip_routes"]
+__all__ = ["RoadGraphMissing", "cached_route", "forget_router", "get_router"]
 
 _KEY = "carpool.router"
 _ROUTES_KEY = "carpool.trip_routes"
+_ROUTE_CACHE_SIZE = 50_000
+_lock = threading.RLock()
 
 
 class RoadGraphMissing(RuntimeError):
@@ -23,21 +26,44 @@ def get_router() -> Router:
     """The app's :class:`routing.Router`, loading ``ROAD_GRAPH`` on first use."""
     router = current_app.extensions.get(_KEY)
     if router is None:
-        path = Path(current_app.config["ROAD_GRAPH"])
-        if not path.is_file():
-            raise RoadGraphMissing(f"no road graph at {path}: run 'flask graph import EXTRACT.osm.pbf'")
-        router = Router(load_graph(path), max_snap_m=current_app.config["MAX_SNAP_M"])
-        current_app.extensions[_KEY] = router
+        with _lock:  # one load per process, even when requests arrive together
+            router = current_app.extensions.get(_KEY)
+            if router is None:
+                path = Path(current_app.config["ROAD_GRAPH"])
+                if not path.is_file():
+                    raise RoadGraphMissing(
+                        f"no road graph at {path}: run 'flask graph import EXTRACT.osm.pbf'"
+                    )
+                router = Router(load_graph(path), max_snap_m=current_app.config["MAX_SNAP_M"])
+                current_app.extensions[_KEY] = router
     return router
 
 
-def trip_routes() -> OrderedDict[int, Route]:
-    """Routes of published trips by trip id, valid for the loaded router."""
+def cached_route(key: int, points: list[tuple[float, float]]) -> Route:
+    """The route through ``points``, remembered under ``key`` (a trip id) for the
+    loaded router.
+
+    Raises
+    ------
+    routing.RoutingError
+        If the points cannot be routed in the loaded region.
+    """
     cache: OrderedDict[int, Route] = current_app.extensions.setdefault(_ROUTES_KEY, OrderedDict())
-    return cache
+    with _lock:
+        route = cache.get(key)
+        if route is not None:
+            cache.move_to_end(key)
+            return route
+    route = get_router().route(points[0], points[-1], via=points[1:-1])
+    with _lock:
+        cache[key] = route
+        while len(cache) > _ROUTE_CACHE_SIZE:
+            cache.popitem(last=False)
+    return route
 
 
 def forget_router() -> None:
     """Drop the loaded router and what was computed with it (after a new import)."""
-    current_app.extensions.pop(_KEY, None)
-    current_app.extensions.pop(_ROUTES_KEY, None)
+    with _lock:
+        current_app.extensions.pop(_KEY, None)
+        current_app.extensions.pop(_ROUTES_KEY, None)

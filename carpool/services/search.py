@@ -18,7 +18,7 @@ from routing import Route, RoutingError
 from ..extensions import db
 from ..models import Trip
 from .messages import routing_problem
-from .roads import get_router, trip_routes
+from .roads import cached_route, get_router
 
 __all__ = ["MAX_FLEX_DAYS", "SearchError", "SearchQuery", "SearchResult", "find"]
 
@@ -26,7 +26,6 @@ MAX_FLEX_DAYS = 3
 #: Longest trip considered: a trip that left this long before the window may still
 #: pass the pickup inside it.
 _LONGEST_TRIP = timedelta(hours=12)
-_ROUTE_CACHE_SIZE = 50_000
 
 
 class SearchError(ValueError):
@@ -65,18 +64,27 @@ class SearchResult:
 
 
 def trip_route(trip: Trip) -> Route:
-    """The trip's route, computed once per process (and again after a new import)."""
-    cache = trip_routes()
-    route = cache.get(trip.id)
-    if route is None:
-        points = [(s.lat, s.lon) for s in trip.stops]
-        route = get_router().route(points[0], points[-1], via=points[1:-1])
-        cache[trip.id] = route
-        while len(cache) > _ROUTE_CACHE_SIZE:
-            cache.popitem(last=False)
-    else:
-        cache.move_to_end(trip.id)
-    return route
+    """The trip's route, computed once per process (and again after a new import).
+
+    Raises
+    ------
+    routing.RoutingError
+        If the trip's stops are not in the region any more (a new region imported).
+    """
+    return cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
+
+
+def leg_price_cents(contribution_cents: int, shared_m: float, trip_m: float) -> int:
+    """What a passenger pays for their own leg: the trip's contribution in proportion
+    to the distance shared, to the nearest 10 cents, never more than the whole trip's.
+
+    Examples
+    --------
+    >>> leg_price_cents(1500, 50_000, 100_000), leg_price_cents(15, 100_000, 100_000)
+    (750, 15)
+    """
+    share = min(1.0, shared_m / trip_m) if trip_m > 0 else 1.0
+    return min(contribution_cents, int(contribution_cents * share / 10 + 0.5) * 10)
 
 
 def _window(query: SearchQuery, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -126,28 +134,43 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     _validate(query)
     now = now or datetime.now(UTC)
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    start, end = _window(query, zone)
+    try:
+        start, end = _window(query, zone)
+        router = get_router()
+        router.snap(query.pickup), router.snap(query.dropoff)
+    except OverflowError as error:
+        raise SearchError(_l("This date is out of range.")) from error
+    except RoutingError as error:
+        raise SearchError(routing_problem(error)) from error
     trips = list(
         db.session.scalars(
             select(Trip)
             .where(
                 Trip.status == "published",
                 # In UTC, as stored: SQLite keeps no time zone and compares text.
-                Trip.departure_at >= max(start - _LONGEST_TRIP, now).astimezone(UTC),
+                # A trip that left before the window (or before now) may still pass
+                # the pickup inside it.
+                Trip.departure_at >= (start - _LONGEST_TRIP).astimezone(UTC),
                 Trip.departure_at <= end.astimezone(UTC),
             )
             .options(selectinload(Trip.stops), selectinload(Trip.driver))
         )
     )
-    if not trips:
+    routable: list[tuple[Trip, Route]] = []
+    for trip in trips:
+        try:
+            routable.append((trip, trip_route(trip)))
+        except RoutingError:
+            current_app.logger.warning("trip %s cannot be routed in the imported region", trip.id)
+    if not routable:
         return []
-    routes = [trip_route(t) for t in trips]
-    try:
-        matches = get_router().match_many(
-            routes, query.pickup, query.dropoff, max_detour_s=max(t.max_detour_s for t in trips)
-        )
-    except RoutingError as error:
-        raise SearchError(routing_problem(error)) from error
+    trips = [trip for trip, _ in routable]
+    matches = router.match_many(
+        [route for _, route in routable],
+        query.pickup,
+        query.dropoff,
+        max_detour_s=max(t.max_detour_s for t in trips),
+    )
     results = []
     for trip, match in zip(trips, matches, strict=True):
         if match is None or match.detour_s > trip.max_detour_s:
@@ -156,7 +179,6 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
         pickup_at = departure + timedelta(seconds=match.pickup_offset_s)
         if not (start <= pickup_at <= end and _in_hours(pickup_at, query, zone)) or pickup_at < now:
             continue
-        share = min(1.0, match.shared_length_m / trip.length_m) if trip.length_m else 1.0
         wait_min = _gap_minutes(pickup_at, query, zone)
         results.append(
             SearchResult(
@@ -165,7 +187,7 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
                 detour_s=match.detour_s,
                 pickup_at=pickup_at,
                 dropoff_at=departure + timedelta(seconds=match.dropoff_offset_s),
-                price_cents=round(trip.contribution_cents * share / 10) * 10,
+                price_cents=leg_price_cents(trip.contribution_cents, match.shared_length_m, trip.length_m),
                 currency=trip.currency,
                 seats_left=trip.seats,
                 score=match.detour_s / 60 + wait_min / 2,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -62,18 +63,25 @@ class TripDraft:
     comment: str = ""
 
 
+def _per_km_cents(length_m: float, setting: str) -> Decimal:
+    """Cents for ``length_m`` at a configured rate per km, in exact decimals (the
+    rate 0.10 is not exact in binary floating point)."""
+    km = Decimal(str(round(length_m))) / 1000
+    return km * Decimal(str(current_app.config[setting])) * 100
+
+
 def suggested_contribution_cents(length_m: float) -> int:
-    """A fair share of the costs for one passenger: the configured rate per km,
-    rounded to 50 cents, never above the ceiling."""
-    rate = float(current_app.config["CONTRIBUTION_PER_KM"])
-    suggested = round(length_m / 1000 * rate * 2) * 50
-    return min(suggested, contribution_ceiling_cents(length_m))
+    """A fair share of the costs for one passenger: the configured rate per km to
+    the nearest 50 cents (halves up), or the ceiling rounded down to 50 cents when
+    that is less."""
+    nearest = (_per_km_cents(length_m, "CONTRIBUTION_PER_KM") / 50).quantize(Decimal(1), ROUND_HALF_UP)
+    at_most = Decimal(contribution_ceiling_cents(length_m) // 50)
+    return int(min(nearest, at_most)) * 50
 
 
 def contribution_ceiling_cents(length_m: float) -> int:
     """The most a driver may ask of one passenger: costs shared, never a profit."""
-    ceiling_per_km = float(current_app.config["CONTRIBUTION_CEILING_PER_KM"])
-    return math.floor(length_m / 1000 * ceiling_per_km * 100)
+    return int(_per_km_cents(length_m, "CONTRIBUTION_CEILING_PER_KM").to_integral_value(ROUND_FLOOR))
 
 
 def _validate(draft: TripDraft, now: datetime) -> None:
@@ -140,7 +148,7 @@ def publish(driver_id: int, draft: TripDraft, *, now: datetime | None = None) ->
         currency=current_app.config["CURRENCY"],
         comment=draft.comment.strip()[:2000],
     )
-    offsets = [0.0, *(sum(route.leg_time_s[: i + 1]) for i in range(len(route.leg_time_s)))]
+    offsets = [0.0, *itertools.accumulate(route.leg_time_s)]
     for position, (stop, offset) in enumerate(
         zip((draft.origin, *draft.stopovers, draft.destination), offsets, strict=True)
     ):

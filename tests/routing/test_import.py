@@ -113,14 +113,16 @@ def test_osm_xml_and_bz2_are_read_too(tmp_path: Path) -> None:
     packed.write_bytes(bz2.compress(xml.read_bytes()))
     for path in (xml, packed):
         g = build_graph(path)
-        # Corners 3 and 4 only continue the road (the private diagonal does not count):
-        # they are merged away, leaving 1 -> 2 on the one-way side and 2 -> 1 round
-        # the three other sides.
-        assert sorted(g.network.osm_ids.tolist()) == [1, 2]
-        one, two = (g.network.osm_ids.tolist().index(i) for i in (1, 2))
+        # Corners 3 and 4 only continue the road (the private diagonal does not
+        # count), but merging them would make a second edge 1 -> 2 beside the
+        # one-way side: one of them stays, so that no road is lost.
+        ids = g.network.osm_ids.tolist()
+        assert len(ids) == 3 and {1, 2} <= set(ids)
+        one, two = ids.index(1), ids.index(2)
         assert g.nx[one][two]["length_m"] == pytest.approx(96.5, abs=1)
-        assert g.nx[two][one]["length_m"] == pytest.approx(96.5 + 2 * 100.1, abs=2)
-        assert len(g.edge_geometry(g.edge_index(two, one))) == 4
+        back = nx.dijkstra_path(g.nx, two, one, weight="time_s")
+        length = sum(g.nx[u][v]["length_m"] for u, v in itertools.pairwise(back))
+        assert length == pytest.approx(96.5 + 2 * 100.1, abs=2)
 
 
 def test_missing_or_damaged_files(tmp_path: Path) -> None:
@@ -179,3 +181,33 @@ def build_graph_from_monaco_with(**options: float) -> RoadGraph:
     from conftest import data_dir
 
     return build_graph(data_dir() / "monaco.osm.pbf", **options)
+
+
+@pytest.mark.parametrize("name", ["monaco", "saint_barthelemy", "paris"])
+def test_no_road_is_lost_by_simplification(name: str, request: pytest.FixtureRequest, extracts: Path) -> None:
+    """Every point of the connected road network is a node or a point of an edge's
+    geometry: loops and parallel roads are not merged away."""
+    from routing.osm import read_osm
+    from routing.simplify import largest_strong_component
+
+    graph: RoadGraph = request.getfixturevalue(name)
+    file = {"paris": "paris_bss"}.get(name, name)
+    raw = largest_strong_component(read_osm(extracts / f"{file}.osm.pbf"))
+    net = graph.network
+    kept = set(zip(net.lat.tolist(), net.lon.tolist(), strict=False)) | set(
+        zip(net.geometry_lat.tolist(), net.geometry_lon.tolist(), strict=False)
+    )
+    assert kept == set(zip(raw.lat.tolist(), raw.lon.tolist(), strict=False))
+
+
+def test_save_to_an_impossible_place(monaco: RoadGraph, tmp_path: Path) -> None:
+    with pytest.raises(GraphFileError):
+        monaco.save(tmp_path / "no-such-folder" / "monaco.graph")
+
+
+def test_graph_file_with_foreign_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.graph"
+    with path.open("wb") as handle:
+        np.savez(handle, meta=np.array("[1, 2]"))
+    with pytest.raises(GraphFileError):
+        load_graph(path)

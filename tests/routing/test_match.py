@@ -6,6 +6,7 @@ import itertools
 import math
 
 import networkx as nx
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -119,6 +120,9 @@ def test_bad_requests(monaco_router: Router) -> None:
         monaco_router.match(route, (43.735, 7.421), (43.744, 7.43), max_detour_s=-1)
     with pytest.raises(ValueError):
         monaco_router.match(route, (43.735, 7.421), (43.744, 7.43), max_detour_s=float("nan"))
+    with pytest.raises(ValueError):
+        monaco_router.match(route, (43.735, 7.421), (43.744, 7.43), max_detour_s=True)  # type: ignore[arg-type]
+    assert monaco_router.match(route, (43.735, 7.421), (43.744, 7.43), max_detour_s=np.int64(600)) is not None
     with pytest.raises(InvalidPointError):
         monaco_router.match(route, (43.735, 999), (43.744, 7.43), max_detour_s=600)
     with pytest.raises(PointOutOfAreaError):

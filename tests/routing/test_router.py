@@ -71,7 +71,17 @@ def test_same_point_gives_an_empty_route(monaco_router: Router) -> None:
 
 @pytest.mark.parametrize(
     "point",
-    [(91.0, 7.42), (43.7, 181.0), (float("nan"), 7.42), (43.7, float("inf")), ("north", 7.42), (43.7,), None],
+    [
+        (91.0, 7.42),
+        (43.7, 181.0),
+        (float("nan"), 7.42),
+        (43.7, float("inf")),
+        ("north", 7.42),
+        (43.7,),
+        None,
+        "12",
+        (10**400, 7.42),
+    ],
 )
 def test_impossible_points_are_refused(monaco_router: Router, point: object) -> None:
     with pytest.raises(InvalidPointError):
@@ -109,3 +119,8 @@ def test_travel_time(monaco: RoadGraph, monaco_router: Router) -> None:
     s, t = monaco.snap(MONACO_PALACE), monaco.snap(LARVOTTO)
     expected = nx.dijkstra_path_length(monaco.nx, s, t, weight="time_s")
     assert monaco_router.travel_time(MONACO_PALACE, LARVOTTO) == pytest.approx(expected, rel=1e-6)
+
+
+def test_router_options_are_checked(monaco: RoadGraph) -> None:
+    with pytest.raises(ValueError):
+        Router(monaco, space_cache_size=0)

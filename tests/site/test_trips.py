@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,12 +11,20 @@ from flask_babel import force_locale
 
 from carpool.extensions import db
 from carpool.models import Trip
-from carpool.services.trips import StopInput, TripDraft, TripError, contribution_ceiling_cents, publish
+from carpool.services.trips import (
+    StopInput,
+    TripDraft,
+    TripError,
+    contribution_ceiling_cents,
+    publish,
+    suggested_contribution_cents,
+)
 
 PALACE = StopInput("Monaco-Ville", 43.7311, 7.4197)
 CASINO = StopInput("Monte-Carlo", 43.7395, 7.4282)
 LARVOTTO = StopInput("Larvotto", 43.7476, 7.4336)
-TOMORROW = datetime.now(ZoneInfo("Europe/Paris")).replace(microsecond=0) + timedelta(days=1)
+PARIS = ZoneInfo("Europe/Paris")
+TOMORROW = datetime.combine(datetime.now(PARIS).date() + timedelta(days=1), time(8, 0), PARIS)
 
 
 def draft(**changes: object) -> TripDraft:
@@ -83,3 +91,21 @@ def test_contribution_ceiling_is_enforced(app: Flask, driver: int) -> None:
         assert publish(driver, draft(contribution_cents=ceiling)) > trip_id
         with pytest.raises(TripError):
             publish(driver, draft(contribution_cents=ceiling + 1))
+
+
+@pytest.mark.parametrize(
+    ("length_m", "suggested", "ceiling"),
+    [
+        (700, 0, 7),  # 0.07 € at 0.10 €/km: exact, not 6 cents as floats would say
+        (2_900, 0, 29),
+        (8_333, 50, 83),  # 0.49998 € rounds to 0.50 €
+        (41_700, 250, 417),
+        (100_000, 600, 1_000),
+    ],
+)
+def test_contribution_arithmetic_is_exact(app: Flask, length_m: int, suggested: int, ceiling: int) -> None:
+    # Defaults: 0.06 €/km suggested, 0.10 €/km ceiling.
+    with app.app_context():
+        assert suggested_contribution_cents(length_m) == suggested
+        assert contribution_ceiling_cents(length_m) == ceiling
+        assert suggested_contribution_cents(length_m) % 50 == 0
