@@ -12,10 +12,9 @@ from . import commands
 from .config import load_config
 from .extensions import babel, csrf, db, migrate
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
+from .paths import ROOT
 
 __all__ = ["create_app"]
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

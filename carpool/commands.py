@@ -15,11 +15,10 @@ from flask.cli import AppGroup
 from routing import RoutingError, build_graph
 from routing.cli import ProgressBar
 
+from .paths import ROOT
 from .services import places
 from .services.demo import DemoExtractUnavailable, demo_extract
 from .services.roads import RoadGraphMissing, forget_router, get_router
-
-ROOT = Path(__file__).resolve().parent.parent
 
 graph_cli = AppGroup("graph", help="The region's road graph.")
 places_cli = AppGroup("places", help="The gazetteer of the region's places.")

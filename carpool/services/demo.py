@@ -11,7 +11,7 @@ from pathlib import Path
 
 __all__ = ["DEMO_EXTRACT_SHA256", "DemoExtractUnavailable", "demo_extract"]
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..paths import ROOT
 
 #: monaco.osm.pbf as listed in shared/data/SHA256SUMS (© OpenStreetMap contributors, ODbL).
 DEMO_EXTRACT_SHA256 = "36c0f0029ed838897322382611b67e8e5e7bcb07d5b17a25f3574dec54f1c23c"

@@ -7,7 +7,15 @@ from flask_babel import lazy_gettext as _l
 
 from routing import InvalidPointError, NoRouteError, PointOutOfAreaError, RoutingError
 
-__all__ = ["Money", "routing_problem"]
+__all__ = ["Money", "ServiceError", "routing_problem"]
+
+
+class ServiceError(ValueError):
+    """A request a service refuses; ``message`` is translated when it is shown."""
+
+    def __init__(self, message: object) -> None:
+        self.message = message
+        super().__init__(message)
 
 
 class Money:

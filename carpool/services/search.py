@@ -17,7 +17,7 @@ from routing import Route, RoutingError
 
 from ..extensions import db
 from ..models import Trip
-from .messages import routing_problem
+from .messages import ServiceError, routing_problem
 from .roads import cached_route, get_router
 
 __all__ = ["MAX_FLEX_DAYS", "SearchError", "SearchQuery", "SearchResult", "find"]
@@ -28,12 +28,8 @@ MAX_FLEX_DAYS = 3
 _LONGEST_TRIP = timedelta(hours=12)
 
 
-class SearchError(ValueError):
-    """A search that cannot be made; ``message`` is translated when shown."""
-
-    def __init__(self, message: object) -> None:
-        self.message = message
-        super().__init__(message)
+class SearchError(ServiceError):
+    """A search that cannot be made."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from routing import Route, RoutingError
 
 from ..extensions import db
 from ..models import Trip, TripStop, User
-from .messages import Money, routing_problem
+from .messages import Money, ServiceError, routing_problem
 from .roads import get_router
 
 __all__ = [
@@ -32,12 +32,8 @@ MAX_SEATS = 8
 MAX_DETOUR_MIN = 60
 
 
-class TripError(ValueError):
-    """A trip that cannot be published; ``message`` is translated when shown."""
-
-    def __init__(self, message: object) -> None:
-        self.message = message
-        super().__init__(message)
+class TripError(ServiceError):
+    """A trip that cannot be published."""
 
 
 @dataclass(frozen=True)
