@@ -16,13 +16,14 @@ from routing import RoutingError, build_graph
 from routing.cli import ProgressBar
 
 from .paths import ROOT
-from .services import places
+from .services import accounts, places
 from .services.demo import DemoExtractUnavailable, demo_extract
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
 graph_cli = AppGroup("graph", help="The region's road graph.")
 places_cli = AppGroup("places", help="The gazetteer of the region's places.")
 demo_cli = AppGroup("demo", help="The demo region (Monaco and its French neighbours).")
+users_cli = AppGroup("users", help="Accounts.")
 translate_cli = AppGroup("translate", help="Translations (around pybabel).")
 
 
@@ -78,6 +79,31 @@ def setup_demo() -> None:
     click.echo("demo ready: run 'flask --app carpool run' and open http://127.0.0.1:5000")
 
 
+@users_cli.command("create")
+@click.argument("email")
+@click.argument("name")
+@click.password_option(help="asked for when not given")
+def create_user(email: str, name: str, password: str) -> None:
+    """Create a confirmed account for EMAIL, shown as NAME."""
+    try:
+        user_id = accounts.register(accounts.Registration(email=email, display_name=name, password=password))
+        accounts.confirm_email(accounts.confirmation_token(user_id))
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"account {user_id} created for {accounts.normalise_email(email)}")
+
+
+@users_cli.command("make-admin")
+@click.argument("email")
+def make_admin(email: str) -> None:
+    """Give the account of EMAIL the administrator role."""
+    try:
+        user_id = accounts.make_admin(email)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"account {user_id} is now an administrator")
+
+
 def _pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
@@ -98,5 +124,5 @@ def compile_translations() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (graph_cli, places_cli, demo_cli, translate_cli):
+    for group in (graph_cli, places_cli, demo_cli, users_cli, translate_cli):
         app.cli.add_command(group)

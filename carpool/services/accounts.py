@@ -1,0 +1,159 @@
+"""Accounts: registration, passwords, e-mail confirmation, administrators."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import User
+from ..models.user import utcnow
+from .messages import ServiceError
+
+__all__ = [
+    "AccountError",
+    "EmailTaken",
+    "Registration",
+    "authenticate",
+    "confirm_email",
+    "confirmation_token",
+    "make_admin",
+    "register",
+]
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+CONFIRMATION_DAYS = 7
+#: Something, an @, a domain with a dot: deliverability is checked by the e-mail sent.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(ServiceError):
+    """Registration or sign-in data that cannot be accepted."""
+
+
+class EmailTaken(AccountError):
+    """The address already has an account. Views must not tell a stranger so (no
+    account enumeration): they answer as for a new account and mail the owner."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    email: str
+    display_name: str
+    password: str
+    language: str = "fr"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _clean_name(name: str) -> str:
+    visible = "".join(c for c in name if not unicodedata.category(c).startswith("C"))
+    return " ".join(visible.split())
+
+
+def _validate(form: Registration) -> tuple[str, str]:
+    email = normalise_email(form.email)
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise AccountError(_l("Please enter a valid e-mail address."))
+    name = _clean_name(form.display_name)
+    if not 1 <= len(name) <= 60:
+        raise AccountError(_l("Your name must have between 1 and 60 characters."))
+    if not MIN_PASSWORD <= len(form.password) <= MAX_PASSWORD:
+        raise AccountError(_l("Choose a password of at least %(least)d characters.", least=MIN_PASSWORD))
+    if form.language not in current_app.config["LANGUAGES"]:
+        raise AccountError(_l("Unknown language."))
+    return email, name
+
+
+def register(form: Registration) -> int:
+    """Create an unconfirmed account; returns its id.
+
+    The password is stored hashed with scrypt (Werkzeug's default KDF).
+
+    Raises
+    ------
+    AccountError
+        For invalid data.
+    EmailTaken
+        If the address already has an account.
+    """
+    email, name = _validate(form)
+    if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise EmailTaken(_l("This address already has an account."))
+    user = User(
+        email=email,
+        display_name=name,
+        password_hash=generate_password_hash(form.password),
+        language=form.language,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as error:  # registered at the same moment elsewhere
+        db.session.rollback()
+        raise EmailTaken(_l("This address already has an account.")) from error
+    return user.id
+
+
+def authenticate(email: str, password: str) -> int | None:
+    """The id of the account these credentials open, else None (whichever part is wrong)."""
+    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or len(password) > MAX_PASSWORD:
+        return None
+    return user.id if check_password_hash(user.password_hash, password) else None
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="confirm-email")
+
+
+def confirmation_token(user_id: int) -> str:
+    """A token for the link that confirms the account's e-mail address."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise AccountError(_l("Unknown account."))
+    return str(_serializer().dumps({"id": user.id, "email": user.email}))
+
+
+def confirm_email(token: str) -> int:
+    """Confirm the address a token was made for; returns the account id.
+
+    Raises
+    ------
+    AccountError
+        If the link is damaged, expired, or for an address that has changed.
+    """
+    try:
+        data = _serializer().loads(token, max_age=CONFIRMATION_DAYS * 86_400)
+    except SignatureExpired as error:
+        raise AccountError(_l("This confirmation link has expired; ask for a new one.")) from error
+    except BadSignature as error:
+        raise AccountError(_l("This confirmation link is not valid.")) from error
+    user: User | None = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or user.email != data.get("email"):
+        raise AccountError(_l("This confirmation link is not valid."))
+    if user.confirmed_at is None:
+        user.confirmed_at = utcnow()
+        db.session.commit()
+    return user.id
+
+
+def make_admin(email: str) -> int:
+    """Give an account the administrator role; returns its id."""
+    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise AccountError(_l("Unknown account."))
+    user.is_admin = True
+    db.session.commit()
+    return user.id
