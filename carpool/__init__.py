@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import commands
 from .config import load_config
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .paths import ROOT
 
@@ -35,16 +35,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
+    _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
-    from .blueprints import main, places
+    from .blueprints import auth, main, places
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
     app.register_blueprint(places.bp)
     commands.register(app)
     _register_error_pages(app)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_locale"] = select_locale
     return app
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from .models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    login_manager.user_loader(load_user)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,7 +15,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class User(db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     """An account. E-mail addresses are stored lower-cased, so they are unique
     whatever the case people type them in."""
 
