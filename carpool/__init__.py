@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template
+from flask_babel import format_currency, format_datetime, format_decimal, format_time
 from werkzeug.exceptions import HTTPException
 
 from . import commands
@@ -37,15 +38,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
-    from .blueprints import auth, main, places
+    from .blueprints import auth, main, places, search, trips
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(places.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(trips.bp)
     commands.register(app)
     _register_error_pages(app)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_locale"] = select_locale
+    # Dates, times, numbers and money in the reader's language and time zone.
+    app.jinja_env.globals.update(
+        format_datetime=format_datetime,
+        format_time=format_time,
+        format_currency=format_currency,
+        format_decimal=format_decimal,
+    )
     return app
 
 

@@ -6,10 +6,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    FieldList,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-__all__ = ["LoginForm", "RegisterForm"]
+__all__ = ["LoginForm", "RegisterForm", "SearchForm", "TripForm"]
 
 _REQUIRED = _l("This field is required.")
 
@@ -25,3 +35,43 @@ class RegisterForm(FlaskForm):  # type: ignore[misc]
 class LoginForm(FlaskForm):  # type: ignore[misc]
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_REQUIRED), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_REQUIRED)])
+
+
+class TripForm(FlaskForm):  # type: ignore[misc]
+    origin = StringField(_l("From"), validators=[DataRequired(_REQUIRED), Length(max=200)])
+    stopovers = FieldList(
+        StringField(_l("Stopover"), validators=[Optional(), Length(max=200)]), min_entries=6
+    )
+    destination = StringField(_l("To"), validators=[DataRequired(_REQUIRED), Length(max=200)])
+    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
+    hour = TimeField(_l("Departure time"), validators=[DataRequired(_l("Enter a time."))])
+    seats = IntegerField(
+        _l("Seats offered"),
+        default=3,
+        validators=[InputRequired(_REQUIRED), NumberRange(1, 8, _l("From 1 to 8."))],
+    )
+    max_detour_min = IntegerField(
+        _l("Longest detour you accept, in minutes"),
+        default=10,
+        validators=[InputRequired(_REQUIRED), NumberRange(0, 60, _l("From 0 to 60 minutes."))],
+    )
+    contribution = DecimalField(
+        _l("Contribution per passenger for the whole trip (empty: suggested)"),
+        places=2,
+        validators=[Optional(), NumberRange(0, 10_000, _l("Not a possible amount."))],
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
+class SearchForm(FlaskForm):  # type: ignore[misc]
+    class Meta:
+        csrf = False  # a search changes nothing and its address can be shared
+
+    origin = StringField(_l("From"), validators=[DataRequired(_REQUIRED), Length(max=200)])
+    destination = StringField(_l("To"), validators=[DataRequired(_REQUIRED), Length(max=200)])
+    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
+    flex_days = IntegerField(
+        _l("Days before or after"),
+        default=0,
+        validators=[Optional(), NumberRange(0, 3, _l("From 0 to 3 days."))],
+    )

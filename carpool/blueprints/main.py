@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from ..forms import SearchForm
+
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
 def index() -> str:
-    return render_template("index.html")
+    return render_template("index.html", form=SearchForm())
 
 
 @bp.post("/language")

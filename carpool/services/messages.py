@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from routing import InvalidPointError, NoRouteError, PointOutOfAreaError, RoutingError
 
-__all__ = ["Money", "ServiceError", "routing_problem"]
+__all__ = ["FieldError", "Money", "ServiceError", "routing_problem"]
 
 
 class ServiceError(ValueError):
@@ -16,6 +16,14 @@ class ServiceError(ValueError):
     def __init__(self, message: object) -> None:
         self.message = message
         super().__init__(message)
+
+
+class FieldError(ServiceError):
+    """A refusal about one field of a form; ``field`` names it."""
+
+    def __init__(self, message: object, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Money:

