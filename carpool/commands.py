@@ -17,7 +17,7 @@ from routing.cli import ProgressBar
 
 from .paths import ROOT
 from .services import accounts, places
-from .services.demo import DemoExtractUnavailable, demo_extract
+from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
 graph_cli = AppGroup("graph", help="The region's road graph.")
@@ -76,7 +76,17 @@ def setup_demo() -> None:
         _import_graph(str(extract))
     report = places.load_gazetteer(get_router().graph)
     click.echo(f"places: {report.added} added, {report.updated} updated")
-    click.echo("demo ready: run 'flask --app carpool run' and open http://127.0.0.1:5000")
+    click.echo(f"demo trips: {seed_demo()} published")
+    click.echo(
+        "demo ready: run 'flask --app carpool run' and open http://127.0.0.1:5000 "
+        f"(demo members: camille@example.org … password {DEMO_PASSWORD})"
+    )
+
+
+@demo_cli.command("seed")
+def seed() -> None:
+    """Demo members and about 200 future trips (once)."""
+    click.echo(f"demo trips: {seed_demo()} published")
 
 
 @users_cli.command("create")

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import subprocess
 import sys
 import tarfile
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-__all__ = ["DEMO_EXTRACT_SHA256", "DemoExtractUnavailable", "demo_extract"]
+from geopy.distance import geodesic
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Place, User
+from . import accounts
+from .trips import StopInput, TripDraft, TripError, publish
+
+__all__ = ["DEMO_EXTRACT_SHA256", "DEMO_PASSWORD", "DemoExtractUnavailable", "demo_extract", "seed_demo"]
 
 from ..paths import ROOT
 
@@ -75,3 +85,54 @@ def demo_extract(cache_dir: Path) -> Path:
         cached.unlink()
         raise DemoExtractUnavailable("the demo extract fetched from PyPI is not the expected file")
     return cached
+
+
+#: Demo drivers: e-mail addresses on the reserved example.org domain.
+DEMO_DRIVERS = ("Camille", "Dominique", "Sacha", "Claude", "Alix", "Lou", "Maxime", "Noa")
+DEMO_PASSWORD = "covoiturage-demo"
+
+
+def seed_demo(*, trips: int = 200, days: int = 30, seed: int = 2026) -> int:
+    """Demo members and ``trips`` future trips between the region's places over the
+    next ``days`` days; returns how many trips were published. Does nothing when the
+    demo members already exist, so it can run at every start."""
+    if db.session.scalar(select(User).where(User.email == "camille@example.org")) is not None:
+        return 0
+    drivers = []
+    for name in DEMO_DRIVERS:
+        user_id = accounts.register(
+            accounts.Registration(
+                email=f"{name.lower()}@example.org", display_name=name, password=DEMO_PASSWORD
+            )
+        )
+        accounts.confirm_email(accounts.confirmation_token(user_id))
+        drivers.append(user_id)
+    stops = [StopInput(p.name, p.lat, p.lon) for p in db.session.scalars(select(Place).order_by(Place.id))]
+    rng = random.Random(seed)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    published = attempts = 0
+    while published < trips and attempts < trips * 5 and len(stops) >= 2:
+        attempts += 1
+        origin, destination = rng.sample(stops, 2)
+        if geodesic((origin.lat, origin.lon), (destination.lat, destination.lon)).m < 1_500:
+            continue
+        via = (
+            tuple(rng.sample([s for s in stops if s not in (origin, destination)], 1))
+            if rng.random() < 0.2
+            else ()
+        )
+        departure = start + timedelta(days=rng.randrange(days), hours=rng.choice((0, 1, 5, 6, 9, 10, 14)))
+        draft = TripDraft(
+            origin=origin,
+            destination=destination,
+            stopovers=via,
+            departure=departure,
+            seats=rng.randint(1, 4),
+            max_detour_min=rng.choice((5, 10, 10, 15)),
+        )
+        try:
+            publish(rng.choice(drivers), draft)
+        except TripError:
+            continue  # e.g. a place that routes to itself
+        published += 1
+    return published

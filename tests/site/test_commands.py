@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from carpool.extensions import db
 from routing import load_graph
 
 
@@ -41,8 +43,18 @@ def test_demo_setup_is_idempotent(app: Flask, runner: FlaskCliRunner) -> None:
     assert first.exit_code == 0, first.output
     assert "demo ready" in first.output
     assert load_graph(app.config["ROAD_GRAPH"]).meta["source"] == "monaco.osm.pbf"
+    assert "demo trips: 200 published" in first.output
+    with app.app_context():
+        from carpool.models import Trip, User
+
+        trips = db.session.query(Trip).all()
+        assert len(trips) == 200 and db.session.query(User).count() == 8
+        assert all(
+            t.departure_at.replace(tzinfo=t.departure_at.tzinfo or UTC) > datetime.now(UTC) for t in trips
+        )
+        assert any(len(t.stops) == 3 for t in trips)  # some with a stopover
     again = runner.invoke(args=["demo", "setup"])
-    assert again.exit_code == 0 and "0 added" in again.output
+    assert again.exit_code == 0 and "0 added" in again.output and "demo trips: 0 published" in again.output
 
 
 def test_demo_extract_from_the_package_registry(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
