@@ -8,9 +8,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from geopy.distance import geodesic
 from sqlalchemy import select
 
@@ -109,7 +111,8 @@ def seed_demo(*, trips: int = 200, days: int = 30, seed: int = 2026) -> int:
         drivers.append(user_id)
     stops = [StopInput(p.name, p.lat, p.lon) for p in db.session.scalars(select(Place).order_by(Place.id))]
     rng = random.Random(seed)
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    first_day = datetime.now(UTC).astimezone(zone).date() + timedelta(days=1)
     published = attempts = 0
     while published < trips and attempts < trips * 5 and len(stops) >= 2:
         attempts += 1
@@ -121,7 +124,12 @@ def seed_demo(*, trips: int = 200, days: int = 30, seed: int = 2026) -> int:
             if rng.random() < 0.2
             else ()
         )
-        departure = start + timedelta(days=rng.randrange(days), hours=rng.choice((0, 1, 5, 6, 9, 10, 14)))
+        # Local times people commute and travel at, from tomorrow on.
+        departure = datetime.combine(
+            first_day + timedelta(days=rng.randrange(days)),
+            time(rng.choice((7, 7, 8, 8, 9, 12, 14, 17, 17, 18, 18, 19)), rng.choice((0, 15, 30, 45))),
+            zone,
+        )
         draft = TripDraft(
             origin=origin,
             destination=destination,
