@@ -75,3 +75,5 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
         default=0,
         validators=[Optional(), NumberRange(0, 3, _l("From 0 to 3 days."))],
     )
+    time_from = TimeField(_l("Not before"), validators=[Optional()])
+    time_to = TimeField(_l("Not after"), validators=[Optional()])

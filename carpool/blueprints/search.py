@@ -19,7 +19,12 @@ def results() -> str:
     if form.validate():
         try:
             found = search.find_named(
-                form.origin.data, form.destination.data, form.day.data, form.flex_days.data or 0
+                form.origin.data,
+                form.destination.data,
+                form.day.data,
+                form.flex_days.data or 0,
+                form.time_from.data,
+                form.time_to.data,
             )
         except FieldError as refused:
             form[refused.field].errors.append(refused.message)

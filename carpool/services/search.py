@@ -193,7 +193,14 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     return sorted(results, key=lambda r: (r.score, r.pickup_at))
 
 
-def find_named(origin: str, destination: str, day: date, flex_days: int = 0) -> list[SearchResult]:
+def find_named(
+    origin: str,
+    destination: str,
+    day: date,
+    flex_days: int = 0,
+    time_from: time | None = None,
+    time_to: time | None = None,
+) -> list[SearchResult]:
     """:func:`find` from place names typed in the search form.
 
     Raises
@@ -207,6 +214,11 @@ def find_named(origin: str, destination: str, day: date, flex_days: int = 0) -> 
     dropoff = places.place_for_field(destination, "destination")
     return find(
         SearchQuery(
-            pickup=(pickup.lat, pickup.lon), dropoff=(dropoff.lat, dropoff.lon), day=day, flex_days=flex_days
+            pickup=(pickup.lat, pickup.lon),
+            dropoff=(dropoff.lat, dropoff.lon),
+            day=day,
+            flex_days=flex_days,
+            time_from=time_from,
+            time_to=time_to,
         )
     )

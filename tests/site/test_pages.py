@@ -117,3 +117,16 @@ def test_search_odd_input_gets_a_page_not_an_error(signed_in: FlaskClient, query
 
 def test_unknown_trip(client: FlaskClient) -> None:
     assert client.get("/trips/999999").status_code == 404
+
+
+def test_search_time_window(signed_in: FlaskClient) -> None:
+    assert publish(signed_in).status_code == 302  # leaves at 8:00
+    base = {"origin": "monaco", "destination": "beausoleil", "day": TOMORROW.date().isoformat()}
+    morning = signed_in.get("/search", query_string={**base, "time_from": "07:30", "time_to": "09:00"})
+    assert "1 trajet" in morning.get_data(as_text=True)
+    evening = signed_in.get("/search", query_string={**base, "time_from": "17:00"})
+    assert "0 trajet" in evening.get_data(as_text=True)
+    backwards = signed_in.get("/search", query_string={**base, "time_from": "18:00", "time_to": "08:00"})
+    assert "La plage horaire se termine avant de commencer." in backwards.get_data(as_text=True)
+    nonsense = signed_in.get("/search", query_string={**base, "time_from": "26:61"})
+    assert nonsense.status_code == 200
