@@ -27,6 +27,13 @@ def token_of(client: FlaskClient, path: str) -> str:
     return found.group(1)
 
 
+def sign_in(client: FlaskClient, address: str, password: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/account/login",
+        data={"email": address, "password": password, "csrf_token": token_of(client, "/account/login")},
+    )
+
+
 def outbox(app: Flask) -> list[Message]:
     folder = Path(app.config["MAIL_OUTBOX"])
     files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
@@ -65,15 +72,7 @@ def test_register_confirm_sign_in_sign_out(app: Flask, client: FlaskClient) -> N
         user = db.session.query(User).one()
         assert user.confirmed_at is not None and user.language == "fr"
 
-    signed_in = client.post(
-        "/account/login",
-        data={
-            "email": "ALIX@example.org",
-            "password": PASSWORD,
-            "csrf_token": token_of(client, "/account/login"),
-        },
-    )
-    assert signed_in.status_code == 302
+    assert sign_in(client, "ALIX@example.org", PASSWORD).status_code == 302
     home = client.get("/").get_data(as_text=True)
     assert "Bonjour Alix !" in home and "Se déconnecter" in home
     client.post("/account/logout", data={"csrf_token": token_of(client, "/")})
@@ -89,14 +88,7 @@ def test_english_speakers_get_english_mail(app: Flask, client: FlaskClient) -> N
 
 def test_wrong_password_and_bad_forms_say_why_inline(app: Flask, client: FlaskClient) -> None:
     register(client)
-    wrong = client.post(
-        "/account/login",
-        data={
-            "email": "alix@example.org",
-            "password": "nope nope nope",
-            "csrf_token": token_of(client, "/account/login"),
-        },
-    )
+    wrong = sign_in(client, "alix@example.org", "nope nope nope")
     assert wrong.status_code == 200
     assert "ne correspondent à aucun compte" in wrong.get_data(as_text=True)
     empty = client.post("/account/register", data={"csrf_token": token_of(client, "/account/register")})

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from tests.site.test_auth import token_of
+from tests.site.test_auth import sign_in, token_of
 from tests.site.test_trips import TOMORROW
 
 PASSWORD = "a long passphrase"
@@ -23,15 +23,7 @@ def signed_in(app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> FlaskC
         ).exit_code
         == 0
     )
-    response = client.post(
-        "/account/login",
-        data={
-            "email": "camille@example.org",
-            "password": PASSWORD,
-            "csrf_token": token_of(client, "/account/login"),
-        },
-    )
-    assert response.status_code == 302
+    assert sign_in(client, "camille@example.org", PASSWORD).status_code == 302
     return client
 
 
