@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-__all__ = ["LoginForm", "RegisterForm", "SearchForm", "TripForm"]
+__all__ = ["LoginForm", "NewPasswordForm", "RegisterForm", "ResetRequestForm", "SearchForm", "TripForm"]
 
 _REQUIRED = _l("This field is required.")
 
@@ -77,3 +77,13 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     )
     time_from = TimeField(_l("Not before"), validators=[Optional()])
     time_to = TimeField(_l("Not after"), validators=[Optional()])
+
+
+class ResetRequestForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_REQUIRED), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(
+        _l("New password (at least 10 characters)"), validators=[DataRequired(_REQUIRED)]
+    )

@@ -9,7 +9,7 @@ from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..forms import LoginForm, RegisterForm
+from ..forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from ..i18n import select_locale
 from ..models import User
 from ..services import accounts, mail
@@ -95,3 +95,39 @@ def login() -> str | Response:
 def logout() -> Response:
     logout_user()
     return redirect(url_for("main.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request() -> str | Response:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        found = accounts.reset_token(form.email.data)
+        if found is not None:
+            user = db.session.get(User, found[0])
+            assert user is not None
+            link = url_for("auth.reset", token=found[1], _external=True)
+            with force_locale(user.language):
+                mail.send(
+                    user.email,
+                    _("Choose a new password"),
+                    render_template("email/reset.txt", user=user, link=link),
+                )
+        # The same answer whether or not the address has an account.
+        flash(_("If this address has an account, we have sent it a link to choose a new password."))
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> str | Response:
+    form = NewPasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except accounts.AccountError as refused:
+            error = refused.message
+        else:
+            flash(_("Your password is changed: you can sign in with it."))
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, error=error)

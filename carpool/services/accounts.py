@@ -27,6 +27,8 @@ __all__ = [
     "confirmation_token",
     "make_admin",
     "register",
+    "reset_password",
+    "reset_token",
 ]
 
 MIN_PASSWORD = 10
@@ -155,5 +157,52 @@ def make_admin(email: str) -> int:
     if user is None:
         raise AccountError(_l("Unknown account."))
     user.is_admin = True
+    db.session.commit()
+    return user.id
+
+
+RESET_HOURS = 2
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reset-password")
+
+
+def _password_stamp(user: User) -> str:
+    # A short digest of the current hash: once the password changes, the link dies.
+    return user.password_hash[-16:]
+
+
+def reset_token(email: str) -> tuple[int, str] | None:
+    """(account id, token) for a password-reset link, or None for an unknown address
+    (the page answers the same either way)."""
+    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        return None
+    return user.id, str(_reset_serializer().dumps({"id": user.id, "stamp": _password_stamp(user)}))
+
+
+def reset_password(token: str, new_password: str) -> int:
+    """Set a new password with a reset link's token; returns the account id.
+
+    The link works once and for two hours.
+
+    Raises
+    ------
+    AccountError
+        If the link is damaged, expired or already used, or the password too short.
+    """
+    try:
+        data = _reset_serializer().loads(token, max_age=RESET_HOURS * 3600)
+    except SignatureExpired as error:
+        raise AccountError(_l("This link has expired; ask for a new one.")) from error
+    except BadSignature as error:
+        raise AccountError(_l("This link is not valid.")) from error
+    user: User | None = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or data.get("stamp") != _password_stamp(user):
+        raise AccountError(_l("This link is not valid, or was already used."))
+    if not MIN_PASSWORD <= len(new_password) <= MAX_PASSWORD:
+        raise AccountError(_l("Choose a password of at least %(least)d characters.", least=MIN_PASSWORD))
+    user.password_hash = generate_password_hash(new_password)
     db.session.commit()
     return user.id

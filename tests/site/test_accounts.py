@@ -106,3 +106,21 @@ def test_user_commands(app: Flask, runner: FlaskCliRunner) -> None:
     assert twice.exit_code == 1 and "déjà un compte" in twice.output
     unknown = runner.invoke(args=["users", "make-admin", "nobody@example.org"])
     assert unknown.exit_code == 1 and "Compte inconnu" in unknown.output
+
+
+def test_reset_link_expires_and_works_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    with app.app_context():
+        user_id = accounts.register(GOOD)
+        assert accounts.reset_token("nobody@example.org") is None
+        found = accounts.reset_token("ALIX@example.org")
+        assert found is not None and found[0] == user_id
+        token = found[1]
+        later = time.time() + accounts.RESET_HOURS * 3600 + 60
+        with monkeypatch.context() as patched:
+            patched.setattr(time, "time", lambda: later)
+            with pytest.raises(AccountError):
+                accounts.reset_password(token, "a brand new passphrase")
+        assert accounts.reset_password(token, "a brand new passphrase") == user_id
+        assert accounts.authenticate("alix@example.org", "a brand new passphrase") == user_id
+        with pytest.raises(AccountError):
+            accounts.reset_password(token, "one more passphrase")

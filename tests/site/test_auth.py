@@ -142,3 +142,35 @@ def test_forms_need_their_csrf_token(app: Flask, client: FlaskClient) -> None:
 def test_a_damaged_confirmation_link(client: FlaskClient) -> None:
     client.get("/account/confirm/not-a-token")
     assert "Ce lien de confirmation n’est pas valide." in client.get("/account/login").get_data(as_text=True)
+
+
+def test_password_reset_by_e_mailed_link(app: Flask, client: FlaskClient) -> None:
+    register(client)
+    for address in ("alix@example.org", "nobody@example.org"):
+        response = client.post(
+            "/account/reset", data={"email": address, "csrf_token": token_of(client, "/account/reset")}
+        )
+        assert response.status_code == 302  # the same answer for both: no enumeration
+    assert "nous lui avons envoyé un lien" in client.get("/account/login").get_data(as_text=True)
+    _, reset_mail = outbox(app)  # one mail only: none to the unknown address
+    assert reset_mail["Subject"] == "Choisissez un nouveau mot de passe"
+    link = re.search(r"http://localhost(/account/reset/\S+)", reset_mail.get_content())
+    assert link
+    path = link.group(1)
+    short = client.post(path, data={"password": "short", "csrf_token": token_of(client, path)})
+    assert "au moins 10 caractères" in short.get_data(as_text=True)
+    done = client.post(
+        path, data={"password": "a brand new passphrase", "csrf_token": token_of(client, path)}
+    )
+    assert done.status_code == 302
+    assert sign_in(client, "alix@example.org", "a brand new passphrase").status_code == 302
+    client.post("/account/logout", data={"csrf_token": token_of(client, "/")})
+    assert sign_in(client, "alix@example.org", PASSWORD).status_code == 200  # the old one no longer works
+    again = client.post(
+        path, data={"password": "yet another passphrase", "csrf_token": token_of(client, path)}
+    )
+    assert "déjà servi" in again.get_data(as_text=True)  # a link works once
+    broken = client.post(
+        "/account/reset/nonsense", data={"password": "whatever long", "csrf_token": token_of(client, path)}
+    )
+    assert "Ce lien n’est pas valide." in broken.get_data(as_text=True)
