@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .types import UTCDateTime
 from .user import User, utcnow
 
 
@@ -27,7 +28,7 @@ class Trip(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     driver_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    departure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    departure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     seats: Mapped[int] = mapped_column(Integer)
     max_detour_s: Mapped[int] = mapped_column(Integer)
     time_s: Mapped[float] = mapped_column(Float)
@@ -36,7 +37,7 @@ class Trip(db.Model):  # type: ignore[name-defined,misc]
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(12), default="published", index=True)
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     driver: Mapped[User] = relationship()
     stops: Mapped[list[TripStop]] = relationship(

@@ -144,11 +144,10 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
             select(Trip)
             .where(
                 Trip.status == "published",
-                # In UTC, as stored: SQLite keeps no time zone and compares text.
                 # A trip that left before the window (or before now) may still pass
                 # the pickup inside it.
-                Trip.departure_at >= (start - _LONGEST_TRIP).astimezone(UTC),
-                Trip.departure_at <= end.astimezone(UTC),
+                Trip.departure_at >= start - _LONGEST_TRIP,
+                Trip.departure_at <= end,
             )
             .options(selectinload(Trip.stops), selectinload(Trip.driver))
         )
@@ -172,7 +171,7 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     for trip, match in zip(trips, matches, strict=True):
         if match is None or match.detour_s > trip.max_detour_s:
             continue
-        departure = trip.departure_at.replace(tzinfo=trip.departure_at.tzinfo or UTC)
+        departure = trip.departure_at
         pickup_at = departure + timedelta(seconds=match.pickup_offset_s)
         if not (start <= pickup_at <= end and _in_hours(pickup_at, query, zone)) or pickup_at < now:
             continue
