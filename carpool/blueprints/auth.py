@@ -29,7 +29,7 @@ def _send_confirmation(user: User) -> None:
 
 
 def _warn_owner(email: str) -> None:
-    user = db.session.scalar(db.select(User).where(User.email == accounts.normalise_email(email)))
+    user = accounts.find_by_email(email)
     if user is not None:
         with force_locale(user.language):
             mail.send(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,6 +26,7 @@ __all__ = [
     "authenticate",
     "confirm_email",
     "confirmation_token",
+    "find_by_email",
     "make_admin",
     "register",
     "reset_password",
@@ -34,6 +36,10 @@ __all__ = [
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 CONFIRMATION_DAYS = 7
+RESET_HOURS = 2
+#: Each kind of link is signed with its own salt: one cannot stand for the other.
+_CONFIRM = "confirm-email"
+_RESET = "reset-password"
 #: Something, an @, a domain with a dot: deliverability is checked by the e-mail sent.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -59,6 +65,17 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def find_by_email(email: str) -> User | None:
+    """The account of an e-mail address, however it is typed."""
+    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    return user
+
+
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AccountError(_l("Choose a password of at least %(least)d characters.", least=MIN_PASSWORD))
+
+
 def _clean_name(name: str) -> str:
     visible = "".join(c for c in name if not unicodedata.category(c).startswith("C"))
     return " ".join(visible.split())
@@ -71,8 +88,7 @@ def _validate(form: Registration) -> tuple[str, str]:
     name = _clean_name(form.display_name)
     if not 1 <= len(name) <= 60:
         raise AccountError(_l("Your name must have between 1 and 60 characters."))
-    if not MIN_PASSWORD <= len(form.password) <= MAX_PASSWORD:
-        raise AccountError(_l("Choose a password of at least %(least)d characters.", least=MIN_PASSWORD))
+    _check_password(form.password)
     if form.language not in current_app.config["LANGUAGES"]:
         raise AccountError(_l("Unknown language."))
     return email, name
@@ -91,7 +107,7 @@ def register(form: Registration) -> int:
         If the address already has an account.
     """
     email, name = _validate(form)
-    if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+    if find_by_email(email) is not None:
         raise EmailTaken(_l("This address already has an account."))
     user = User(
         email=email,
@@ -110,14 +126,36 @@ def register(form: Registration) -> int:
 
 def authenticate(email: str, password: str) -> int | None:
     """The id of the account these credentials open, else None (whichever part is wrong)."""
-    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = find_by_email(email)
     if user is None or len(password) > MAX_PASSWORD:
         return None
     return user.id if check_password_hash(user.password_hash, password) else None
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="confirm-email")
+def _signer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _read_token(
+    salt: str, token: str, max_age_s: int, *, expired: object, invalid: object
+) -> tuple[User, dict[str, Any]]:
+    """The account a signed link was made for, and what the link carries.
+
+    Raises
+    ------
+    AccountError
+        With ``expired`` or ``invalid`` as its message.
+    """
+    try:
+        data = _signer(salt).loads(token, max_age=max_age_s)
+    except SignatureExpired as error:
+        raise AccountError(expired) from error
+    except BadSignature as error:
+        raise AccountError(invalid) from error
+    user: User | None = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None:
+        raise AccountError(invalid)
+    return user, data
 
 
 def confirmation_token(user_id: int) -> str:
@@ -125,7 +163,7 @@ def confirmation_token(user_id: int) -> str:
     user = db.session.get(User, user_id)
     if user is None:
         raise AccountError(_l("Unknown account."))
-    return str(_serializer().dumps({"id": user.id, "email": user.email}))
+    return str(_signer(_CONFIRM).dumps({"id": user.id, "email": user.email}))
 
 
 def confirm_email(token: str) -> int:
@@ -136,15 +174,16 @@ def confirm_email(token: str) -> int:
     AccountError
         If the link is damaged, expired, or for an address that has changed.
     """
-    try:
-        data = _serializer().loads(token, max_age=CONFIRMATION_DAYS * 86_400)
-    except SignatureExpired as error:
-        raise AccountError(_l("This confirmation link has expired; ask for a new one.")) from error
-    except BadSignature as error:
-        raise AccountError(_l("This confirmation link is not valid.")) from error
-    user: User | None = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
-    if user is None or user.email != data.get("email"):
-        raise AccountError(_l("This confirmation link is not valid."))
+    invalid = _l("This confirmation link is not valid.")
+    user, data = _read_token(
+        _CONFIRM,
+        token,
+        CONFIRMATION_DAYS * 86_400,
+        expired=_l("This confirmation link has expired; ask for a new one."),
+        invalid=invalid,
+    )
+    if user.email != data.get("email"):
+        raise AccountError(invalid)
     if user.confirmed_at is None:
         user.confirmed_at = utcnow()
         db.session.commit()
@@ -153,7 +192,7 @@ def confirm_email(token: str) -> int:
 
 def make_admin(email: str) -> int:
     """Give an account the administrator role; returns its id."""
-    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = find_by_email(email)
     if user is None:
         raise AccountError(_l("Unknown account."))
     user.is_admin = True
@@ -161,25 +200,19 @@ def make_admin(email: str) -> int:
     return user.id
 
 
-RESET_HOURS = 2
-
-
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reset-password")
-
-
 def _password_stamp(user: User) -> str:
-    # A short digest of the current hash: once the password changes, the link dies.
+    # The end of the current password hash: it changes with the password, so the
+    # link dies once used, and a link never carries the whole hash.
     return user.password_hash[-16:]
 
 
 def reset_token(email: str) -> tuple[int, str] | None:
     """(account id, token) for a password-reset link, or None for an unknown address
     (the page answers the same either way)."""
-    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = find_by_email(email)
     if user is None:
         return None
-    return user.id, str(_reset_serializer().dumps({"id": user.id, "stamp": _password_stamp(user)}))
+    return user.id, str(_signer(_RESET).dumps({"id": user.id, "stamp": _password_stamp(user)}))
 
 
 def reset_password(token: str, new_password: str) -> int:
@@ -192,17 +225,16 @@ def reset_password(token: str, new_password: str) -> int:
     AccountError
         If the link is damaged, expired or already used, or the password too short.
     """
-    try:
-        data = _reset_serializer().loads(token, max_age=RESET_HOURS * 3600)
-    except SignatureExpired as error:
-        raise AccountError(_l("This link has expired; ask for a new one.")) from error
-    except BadSignature as error:
-        raise AccountError(_l("This link is not valid.")) from error
-    user: User | None = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
-    if user is None or data.get("stamp") != _password_stamp(user):
+    user, data = _read_token(
+        _RESET,
+        token,
+        RESET_HOURS * 3600,
+        expired=_l("This link has expired; ask for a new one."),
+        invalid=_l("This link is not valid."),
+    )
+    if data.get("stamp") != _password_stamp(user):
         raise AccountError(_l("This link is not valid, or was already used."))
-    if not MIN_PASSWORD <= len(new_password) <= MAX_PASSWORD:
-        raise AccountError(_l("Choose a password of at least %(least)d characters.", least=MIN_PASSWORD))
+    _check_password(new_password)
     user.password_hash = generate_password_hash(new_password)
     db.session.commit()
     return user.id

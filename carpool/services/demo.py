@@ -17,13 +17,12 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Place, User
+from ..models import Place
+from ..paths import ROOT
 from . import accounts
 from .trips import StopInput, TripDraft, TripError, publish
 
 __all__ = ["DEMO_EXTRACT_SHA256", "DEMO_PASSWORD", "DemoExtractUnavailable", "demo_extract", "seed_demo"]
-
-from ..paths import ROOT
 
 #: monaco.osm.pbf as listed in shared/data/SHA256SUMS (© OpenStreetMap contributors, ODbL).
 DEMO_EXTRACT_SHA256 = "36c0f0029ed838897322382611b67e8e5e7bcb07d5b17a25f3574dec54f1c23c"
@@ -98,7 +97,7 @@ def seed_demo(*, trips: int = 200, days: int = 30, seed: int = 2026) -> int:
     """Demo members and ``trips`` future trips between the region's places over the
     next ``days`` days; returns how many trips were published. Does nothing when the
     demo members already exist, so it can run at every start."""
-    if db.session.scalar(select(User).where(User.email == "camille@example.org")) is not None:
+    if accounts.find_by_email("camille@example.org") is not None:
         return 0
     drivers = []
     for name in DEMO_DRIVERS:

@@ -65,6 +65,11 @@ class TripDraft:
     contribution_cents: int | None = None  # None: the suggested contribution
     comment: str = ""
 
+    @property
+    def stops(self) -> tuple[StopInput, ...]:
+        """Origin, stopovers and destination, in driving order."""
+        return (self.origin, *self.stopovers, self.destination)
+
 
 def _per_km_cents(length_m: float, setting: str) -> Decimal:
     """Cents for ``length_m`` at a configured rate per km, in exact decimals (the
@@ -105,7 +110,7 @@ def _validate(draft: TripDraft, now: datetime) -> None:
 
 
 def _route(draft: TripDraft) -> Route:
-    points = [(s.lat, s.lon) for s in (draft.origin, *draft.stopovers, draft.destination)]
+    points = [(s.lat, s.lon) for s in draft.stops]
     try:
         route = get_router().route(points[0], points[-1], via=points[1:-1])
     except RoutingError as error:
@@ -142,7 +147,7 @@ def publish(driver_id: int, draft: TripDraft, *, now: datetime | None = None) ->
         )
     trip = Trip(
         driver_id=driver_id,
-        departure_at=draft.departure.astimezone(UTC),
+        departure_at=draft.departure,
         seats=draft.seats,
         max_detour_s=draft.max_detour_min * 60,
         time_s=route.time_s,
@@ -152,9 +157,7 @@ def publish(driver_id: int, draft: TripDraft, *, now: datetime | None = None) ->
         comment=draft.comment.strip()[:2000],
     )
     offsets = [0.0, *itertools.accumulate(route.leg_time_s)]
-    for position, (stop, offset) in enumerate(
-        zip((draft.origin, *draft.stopovers, draft.destination), offsets, strict=True)
-    ):
+    for position, (stop, offset) in enumerate(zip(draft.stops, offsets, strict=True)):
         trip.stops.append(
             TripStop(position=position, name=stop.name[:200], lat=stop.lat, lon=stop.lon, offset_s=offset)
         )
@@ -251,7 +254,7 @@ def get_trip(trip_id: int) -> TripView:
     trip = db.session.get(Trip, trip_id)
     if trip is None:
         raise TripNotFound(trip_id)
-    departure = trip.departure_at.replace(tzinfo=trip.departure_at.tzinfo or UTC)
+    departure = trip.departure_at
     return TripView(
         id=trip.id,
         driver_name=trip.driver.display_name,
