@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from routing import RoutingError, build_graph
-from routing.cli import ProgressBar
+from routing.progress import ProgressBar
 
 from .paths import ROOT
 from .services import accounts, places

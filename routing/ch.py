@@ -16,13 +16,14 @@ two edges it replaces, so a path is unpacked by following ids, without any searc
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .progress import ProgressCallback
 
 __all__ = ["WITNESS_SETTLE_LIMIT", "Hierarchy", "SearchSpace", "contract_graph"]
 
@@ -32,8 +33,6 @@ WITNESS_SETTLE_LIMIT: Final[int] = 60
 _SIMULATION_SETTLE_LIMIT: Final[int] = 25
 
 _INF: Final[float] = float("inf")
-
-ProgressCallback = Callable[[str, int, int | None], None]
 
 
 @dataclass

@@ -29,7 +29,8 @@ from scipy.spatial import cKDTree
 from .ch import Hierarchy, contract_graph
 from .distance import great_circle_m, to_unit_vectors, unit_vector
 from .errors import GraphFileError, InvalidPointError, PointOutOfAreaError
-from .osm import Place, ProgressCallback, read_osm
+from .osm import Place, read_osm
+from .progress import ProgressCallback
 from .simplify import DEFAULT_MAX_EDGE_M, SimpleNetwork, contract_chains, largest_strong_component
 
 __all__ = ["FORMAT_VERSION", "LatLon", "RoadGraph", "build_graph", "check_point", "load_graph"]

@@ -8,7 +8,6 @@ turns it into the graph we route on.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,12 +16,11 @@ from numpy.typing import NDArray
 
 from .distance import geodesic_m
 from .errors import EmptyGraphError, GraphFileError
+from .progress import ProgressCallback
 from .tags import PLACE_KINDS, is_drivable, oneway_direction, speed_kmh
 
-__all__ = ["Network", "Place", "ProgressCallback", "RawNetwork", "read_osm"]
+__all__ = ["Network", "Place", "RawNetwork", "read_osm"]
 
-#: ``progress(stage, done, total)``: total is None when unknown in advance.
-ProgressCallback = Callable[[str, int, int | None], None]
 
 _PROGRESS_EVERY = 5_000
 
