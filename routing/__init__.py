@@ -15,6 +15,7 @@ Examples
 True
 """
 
+from .cells import DEFAULT_CELL_M, CellSpan, cell_bounds, cell_of, reach_radius_m, route_cells
 from .corridor import corridor, distance_to_route, position_along
 from .errors import (
     EmptyGraphError,
@@ -29,6 +30,8 @@ from .osm import Place
 from .router import Match, Route, Router
 
 __all__ = [
+    "DEFAULT_CELL_M",
+    "CellSpan",
     "EmptyGraphError",
     "GraphFileError",
     "InvalidPointError",
@@ -42,8 +45,12 @@ __all__ = [
     "Router",
     "RoutingError",
     "build_graph",
+    "cell_bounds",
+    "cell_of",
     "corridor",
     "distance_to_route",
     "load_graph",
     "position_along",
+    "reach_radius_m",
+    "route_cells",
 ]

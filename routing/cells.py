@@ -1,0 +1,418 @@
+"""Grid cells along routes: a spatial pre-filter for searching trips in a database.
+
+When a driver publishes a trip, :func:`route_cells` lists the cells of a fixed global
+grid that the trip's corridor covers, each with the earliest and latest time along the
+route at which the driver passes near it. Stored as rows ``(trip, cell, first_s,
+last_s)``, they let a passenger's search read only the trips that pass near both the
+pickup and the drop-off, in that order::
+
+    SELECT a.trip_id FROM trip_cell a JOIN trip_cell b ON a.trip_id = b.trip_id
+    WHERE a.cell = :pickup_cell AND b.cell = :dropoff_cell AND a.first_s <= b.last_s
+
+The exact detour check, :meth:`routing.Router.match_many`, then runs on those trips
+only.
+
+The grid
+--------
+Rows are bands of latitude ``dlat = cell_m / 111_320`` degrees high (111 320 m being
+about a degree of latitude): ``row = floor(lat / dlat)``. Each row is cut into columns
+``dlat / cos(φ)`` degrees wide, φ being the latitude of the row's centre, so cells stay
+about ``cell_m`` metres square at every latitude: ``col = floor(lon / width)``. The grid
+needs no region of reference, so an id means the same cell in every process, on every
+server and for every imported extract. Row and column are packed into one integer that
+fits a PostgreSQL ``BIGINT``: ``(row + 2**30) * 2**32 + (col + 2**30)``, both offset
+terms being non-negative and below ``2**31``. Longitude 180° is read as −180°, the same
+meridian.
+
+The guarantee
+-------------
+:func:`route_cells` is conservative: every cell holding a point whose distance to a
+node of the route is at most ``radius_m`` is listed, and that cell's span
+``[first_s, last_s]`` holds the time of every such node. The distance is the length of
+the shortest path on the Earth's surface (geodesic on the WGS84 ellipsoid, or great
+circle on the mean sphere). Extra cells may be listed and spans may be wider than
+needed: nodes are tested against cells through bounding boxes.
+
+With ``radius_m = reach_radius_m(graph, max_detour_s / 2)``, a passenger whose pickup
+a driver reaches by leaving the route at a node and coming back to it within the
+detour lies within the radius of that node, so the trip is found. Detours are measured
+from the road nodes the pickup and the drop-off snap to, so their cells are to be taken
+there too: ``cell_of(graph.node_latlon(router.snap(point)))``.
+
+The limit
+---------
+A corridor filter only sees what is near the route. A pickup on another road that
+runs parallel to the route, far from it but nearly as fast, can cost the driver a small
+detour and still lie outside every cell of the trip: such trips are not found. Only
+:meth:`routing.Router.match_many` tells the exact detour; the cells only narrow down the
+trips it is asked about.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .graph import LatLon, RoadGraph, check_point
+from .router import Route
+
+__all__ = [
+    "DEFAULT_CELL_M",
+    "CellSpan",
+    "cell_bounds",
+    "cell_of",
+    "reach_radius_m",
+    "route_cells",
+]
+
+#: Default side of a cell, in metres.
+DEFAULT_CELL_M: Final = 5000.0
+
+#: Smallest cell side accepted: rows and columns then stay far below the packing limit.
+_MIN_CELL_M: Final = 1.0
+
+#: Metres per degree of latitude used to define the grid (not a measurement bound).
+_GRID_M_PER_DEG: Final = 111_320.0
+
+#: Lower bounds used by :func:`route_cells` to turn metres into degrees; they hold both
+#: for geodesics on the WGS84 ellipsoid and for great circles on the mean sphere.
+#: Meridian arc per degree: at least 110 574 m on WGS84 (at the equator), 111 195 m on
+#: the sphere.
+_MIN_M_PER_DEG_LAT: Final = 110_500.0
+#: Radius of curvature across the meridian: at least 6 378 137 m on WGS84, 6 371 009 m
+#: on the sphere.
+_MIN_PRIME_VERTICAL_M: Final = 6_371_000.0
+#: Added to the radius so that rounding never drops a cell on a boundary.
+_SLACK_M: Final = 1.0
+
+_OFFSET: Final = 2**30
+_SHIFT: Final = 32
+
+
+@dataclass(frozen=True, slots=True)
+class CellSpan:
+    """A grid cell near a route, and when the route passes near it.
+
+    Attributes
+    ----------
+    cell : int
+        Cell id, as :func:`cell_of` gives it.
+    first_s, last_s : float
+        Earliest and latest time from the start of the route (seconds) at which a node
+        of the route lies within the radius of the cell; ``first_s <= last_s``.
+    """
+
+    cell: int
+    first_s: float
+    last_s: float
+
+
+def _row_height(cell_m: float) -> float:
+    """Height of a row in degrees, after checking the cell size."""
+    if isinstance(cell_m, bool) or not (math.isfinite(cell_m) and cell_m >= _MIN_CELL_M):
+        raise ValueError(f"cell_m must be a finite number of metres, at least {_MIN_CELL_M}, not {cell_m!r}")
+    return float(cell_m) / _GRID_M_PER_DEG
+
+
+def _col_width(rows: NDArray[np.int64], dlat: float) -> NDArray[np.float64]:
+    """Width in degrees of the columns of each row (at most 360).
+
+    Every caller goes through here, so :func:`cell_of` and :func:`route_cells` compute
+    the very same widths.
+    """
+    south = np.maximum(rows * dlat, -90.0)
+    north = np.minimum((rows + 1) * dlat, 90.0)
+    centre = np.clip((south + north) / 2.0, -90.0, 90.0)
+    cos = np.cos(np.radians(centre))
+    return np.asarray(dlat / np.maximum(cos, dlat / 360.0), dtype=np.float64)
+
+
+def _pack(rows: NDArray[np.int64], cols: NDArray[np.int64]) -> NDArray[np.int64]:
+    return np.asarray(((rows + _OFFSET) << _SHIFT) | (cols + _OFFSET), dtype=np.int64)
+
+
+def cell_of(point: LatLon, *, cell_m: float = DEFAULT_CELL_M) -> int:
+    """The id of the grid cell that holds a point.
+
+    Parameters
+    ----------
+    point : (float, float)
+        Latitude and longitude in degrees.
+    cell_m : float, optional
+        Side of the cells in metres (at least 1); the same value must be used to list a
+        route's cells.
+
+    Returns
+    -------
+    int
+        A non-negative id below ``2**63`` (fits a PostgreSQL ``BIGINT``), the same in
+        every process.
+
+    Raises
+    ------
+    InvalidPointError
+        For impossible coordinates.
+    ValueError
+        If ``cell_m`` is not a finite number of at least 1 metre.
+
+    Examples
+    --------
+    >>> cell_of((43.7384, 7.4246))
+    4611690198504308855
+    >>> cell_of((43.7384, 7.4246)) == cell_of((43.7385, 7.4247))
+    True
+    """
+    lat, lon = check_point(point)
+    dlat = _row_height(cell_m)
+    if lon == 180.0:
+        lon = -180.0
+    row = np.array([math.floor(lat / dlat)], dtype=np.int64)
+    col = np.floor(lon / _col_width(row, dlat)).astype(np.int64)
+    return int(_pack(row, col)[0])
+
+
+def cell_bounds(cell: int, *, cell_m: float = DEFAULT_CELL_M) -> tuple[float, float, float, float]:
+    """The extent of a cell, as ``(south, west, north, east)`` in degrees.
+
+    Parameters
+    ----------
+    cell : int
+        An id from :func:`cell_of` or :func:`route_cells`.
+    cell_m : float, optional
+        The cell size the id was made with.
+
+    Returns
+    -------
+    tuple of float
+        Latitudes and longitudes of the edges, clipped to the globe.
+
+    Examples
+    --------
+    >>> south, west, north, east = cell_bounds(cell_of((43.7384, 7.4246)))
+    >>> south <= 43.7384 < north and west <= 7.4246 < east
+    True
+    """
+    dlat = _row_height(cell_m)
+    row, col = (int(cell) >> _SHIFT) - _OFFSET, (int(cell) & (2**_SHIFT - 1)) - _OFFSET
+    width = float(_col_width(np.array([row], dtype=np.int64), dlat)[0])
+    return (
+        min(max(row * dlat, -90.0), 90.0),
+        min(max(col * width, -180.0), 180.0),
+        min(max((row + 1) * dlat, -90.0), 90.0),
+        min(max((col + 1) * width, -180.0), 180.0),
+    )
+
+
+def _ragged_ranges(
+    starts: NDArray[np.int64], counts: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For ranges ``starts[i] .. starts[i] + counts[i] - 1``: the index ``i`` of each
+    value and the values, all ranges end to end."""
+    owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    before = np.cumsum(counts) - counts
+    values = np.repeat(starts - before, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+    return owner, values
+
+
+def _group_bounds(keys_sorted_change: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """Start index of each group of a sorted array, given where a key changes."""
+    return np.flatnonzero(np.concatenate(([True], keys_sorted_change)))
+
+
+def _sort_triples(a: NDArray[np.int64], b: NDArray[np.int64], c: NDArray[np.int64]) -> NDArray[np.intp]:
+    """The order that sorts ``(a, b, c)`` triples; one key when they pack in 62 bits
+    (always, for the extent of a route), else :func:`numpy.lexsort`."""
+    a0, bc0 = int(a.min()), min(int(b.min()), int(c.min()))
+    a_span, bc_span = int(a.max()) - a0 + 1, max(int(b.max()), int(c.max())) - bc0 + 1
+    if a_span * bc_span * bc_span >= 2**62:
+        return np.lexsort((c, b, a))
+    return np.argsort(((a - a0) * bc_span + (b - bc0)) * bc_span + (c - bc0))
+
+
+def _spans(
+    lat: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    time_s: NDArray[np.float64],
+    radius_m: float,
+    dlat: float,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Cell ids (sorted) with the first and last time of the points near each."""
+    reach = radius_m + _SLACK_M
+    # Bounding box of each point's disk. Along a path of length <= reach the latitude
+    # moves by at most reach / (metres per degree of meridian), and the longitude by
+    # at most reach / (N cos φ) radians, φ the farthest latitude from the equator the
+    # path can reach. A box that reaches a pole takes the whole row.
+    half_lat = reach / _MIN_M_PER_DEG_LAT
+    far_lat = np.minimum(np.abs(lat) + half_lat, 90.0)
+    ring = _MIN_PRIME_VERTICAL_M * np.cos(np.radians(far_lat))
+    half_lon = np.minimum(np.degrees(reach / np.maximum(ring, 1e-9)), 360.0)
+    row_lo = np.floor(np.maximum(lat - half_lat, -90.0) / dlat).astype(np.int64)
+    row_hi = np.floor(np.minimum(lat + half_lat, 90.0) / dlat).astype(np.int64)
+
+    # One entry per (point, row), then the columns the box covers in that row, in up to
+    # three pieces when it crosses the antimeridian.
+    point, rows = _ragged_ranges(row_lo, row_hi - row_lo + 1)
+    first_row = int(row_lo.min())
+    width = _col_width(np.arange(first_row, int(row_hi.max()) + 1, dtype=np.int64), dlat)[rows - first_row]
+    west, east = lon[point] - half_lon[point], lon[point] + half_lon[point]
+    pieces = (
+        (np.maximum(west, -180.0), np.minimum(east, 180.0), np.ones(len(rows), dtype=bool)),
+        (np.full(len(rows), -180.0), np.minimum(east - 360.0, 180.0), east > 180.0),
+        (np.maximum(west + 360.0, -180.0), np.full(len(rows), 180.0), west < -180.0),
+    )
+    piece_rows = np.concatenate([rows[keep] for _, _, keep in pieces])
+    piece_time = np.concatenate([time_s[point[keep]] for _, _, keep in pieces])
+    col_lo = np.concatenate([np.floor(w[keep] / width[keep]) for w, _, keep in pieces]).astype(np.int64)
+    col_hi = np.concatenate([np.floor(e[keep] / width[keep]) for _, e, keep in pieces]).astype(np.int64)
+
+    # Neighbouring points of a route cover the same (row, column range): merge them
+    # before listing cells, which keeps the work proportional to the area covered.
+    order = _sort_triples(piece_rows, col_lo, col_hi)
+    r, c0, c1, t = piece_rows[order], col_lo[order], col_hi[order], piece_time[order]
+    starts = _group_bounds((r[1:] != r[:-1]) | (c0[1:] != c0[:-1]) | (c1[1:] != c1[:-1]))
+    r, c0, c1 = r[starts], c0[starts], c1[starts]
+    first, last = np.minimum.reduceat(t, starts), np.maximum.reduceat(t, starts)
+
+    group, cols = _ragged_ranges(c0, c1 - c0 + 1)
+    ids = _pack(r[group], cols)
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    starts = _group_bounds(ids[1:] != ids[:-1])
+    return (
+        ids[starts],
+        np.minimum.reduceat(first[group][order], starts),
+        np.maximum.reduceat(last[group][order], starts),
+    )
+
+
+def route_cells(
+    graph: RoadGraph, route: Route, *, radius_m: float, cell_m: float = DEFAULT_CELL_M
+) -> list[CellSpan]:
+    """The cells near a route, with when the route passes near each.
+
+    Conservative: every cell holding a point at most ``radius_m`` metres (on the
+    Earth's surface) from a node of ``route.nodes`` is listed, and its span holds the
+    time of every such node. A few more cells may be listed, and spans may be wider,
+    than strictly needed.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        The graph the route was computed on.
+    route : Route
+    radius_m : float
+        Radius around each node, in metres; zero or more. See :func:`reach_radius_m`.
+    cell_m : float, optional
+        Side of the cells in metres, the one given to :func:`cell_of`.
+
+    Returns
+    -------
+    list of CellSpan
+        Sorted by cell id, each id once.
+
+    Raises
+    ------
+    ValueError
+        If ``radius_m`` is negative or not finite, or ``cell_m`` is invalid.
+
+    Examples
+    --------
+    >>> from routing import Router, build_graph
+    >>> graph = build_graph(monaco_pbf)
+    >>> route = Router(graph).route((43.7311, 7.4197), (43.7476, 7.4336))
+    >>> radius = reach_radius_m(graph, 120)  # a 4-minute detour at most
+    >>> round(radius)
+    2167
+    >>> spans = route_cells(graph, route, radius_m=radius, cell_m=1000)
+    >>> pickup, dropoff = cell_of((43.7355, 7.4210), cell_m=1000), cell_of((43.7440, 7.4300), cell_m=1000)
+    >>> by_cell = {s.cell: s for s in spans}
+    >>> by_cell[pickup].first_s <= by_cell[dropoff].last_s
+    True
+    >>> cell_of((43.60, 7.20), cell_m=1000) in by_cell  # near Antibes, 20 km away
+    False
+    """
+    dlat = _row_height(cell_m)
+    if isinstance(radius_m, bool) or not (math.isfinite(radius_m) and radius_m >= 0):
+        raise ValueError(f"radius_m must be a finite number of metres, zero or more, not {radius_m!r}")
+    if not route.nodes:
+        return []
+    nodes = np.asarray(route.nodes, dtype=np.int64)
+    ids, first, last = _spans(
+        graph.network.lat[nodes],
+        graph.network.lon[nodes],
+        np.asarray(route.node_time_s, dtype=np.float64),
+        float(radius_m),
+        dlat,
+    )
+    return [
+        CellSpan(cell, f, la) for cell, f, la in zip(ids.tolist(), first.tolist(), last.tolist(), strict=True)
+    ]
+
+
+_top_speeds: dict[int, tuple[weakref.ref[RoadGraph], float]] = {}
+_top_speeds_lock = threading.Lock()
+
+
+def _top_speed_ms(graph: RoadGraph) -> float:
+    """Highest length / time over the graph's edges, computed once per graph.
+
+    A :class:`RoadGraph` is not hashable, so the cache is keyed by ``id`` and holds a
+    weak reference that tells a live graph from a new one at a reused address; the
+    entry goes when the graph does.
+    """
+    key = id(graph)
+    with _top_speeds_lock:
+        found = _top_speeds.get(key)
+    if found is not None and found[0]() is graph:
+        return found[1]
+    net = graph.network
+    moving = net.time_s > 0
+    speed = float(np.max(net.length_m[moving] / net.time_s[moving])) if moving.any() else 0.0
+    with _top_speeds_lock:
+        _top_speeds[key] = (weakref.ref(graph), speed)
+    weakref.finalize(graph, _forget, key)
+    return speed
+
+
+def _forget(key: int) -> None:
+    with _top_speeds_lock:
+        _top_speeds.pop(key, None)
+
+
+def reach_radius_m(graph: RoadGraph, seconds: float) -> float:
+    """The farthest a car can get, as the crow flies, in ``seconds`` on this graph.
+
+    ``seconds`` times the graph's top speed (the highest length / time of its edges).
+    Edge lengths follow the road, so they are never shorter than the distance between
+    the ends: along any route, two nodes ``t`` seconds apart are at most
+    ``reach_radius_m(graph, t)`` apart. The top speed is computed once per graph.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+    seconds : float
+        Zero or more.
+
+    Returns
+    -------
+    float
+        Metres.
+
+    Raises
+    ------
+    ValueError
+        If ``seconds`` is negative or not finite.
+
+    See Also
+    --------
+    route_cells : which takes ``reach_radius_m(graph, max_detour_s / 2)`` as radius.
+    """
+    if isinstance(seconds, bool) or not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"seconds must be a finite number, zero or more, not {seconds!r}")
+    return float(seconds) * _top_speed_ms(graph)
