@@ -25,7 +25,10 @@ _DEFAULTS: dict[str, Any] = {
     "MAIL_USE_TLS": True,
     "MAIL_SENDER": "carpool <no-reply@localhost>",
     "GEOCODER": "",  # "nominatim" to look up places missing from the gazetteer
-    "GEOCODER_USER_AGENT": "carpool",
+    "GEOCODER_USER_AGENT": "carpool",  # Nominatim's policy: name the site (and a contact)
+    "GEOCODER_DOMAIN": "nominatim.openstreetmap.org",  # or an association's own Nominatim
+    "GEOCODER_SCHEME": "https",
+    "GEOCODER_TIMEOUT": 5.0,  # seconds; a slower answer counts as "unknown place"
     "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "CONTRIBUTION_PER_KM": 0.06,
     "CONTRIBUTION_CEILING_PER_KM": 0.10,
@@ -33,6 +36,7 @@ _DEFAULTS: dict[str, Any] = {
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
+    "GEOCODER_TIMEOUT": float,
     "MAIL_PORT": int,
     "CONTRIBUTION_PER_KM": float,
     "CONTRIBUTION_CEILING_PER_KM": float,

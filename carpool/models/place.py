@@ -25,7 +25,8 @@ class Place(db.Model):  # type: ignore[name-defined,misc]
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     population: Mapped[int] = mapped_column(Integer, default=0)
-    #: Where the place comes from: "geonames" or "osm"; with source_id, unique.
+    #: Where the place comes from: "geonames", "osm" or "nominatim" (a geocoder
+    #: answer kept as a cache); with source_id, unique.
     source: Mapped[str] = mapped_column(String(20))
     source_id: Mapped[str] = mapped_column(String(40))
 
