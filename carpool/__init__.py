@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
-from flask_babel import format_currency, format_datetime, format_decimal, format_time
+from flask import Blueprint, Flask, render_template
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time
 from werkzeug.exceptions import HTTPException
 
 from . import commands
@@ -14,6 +14,7 @@ from .config import load_config
 from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .paths import ROOT
+from .services.roads import region_centre
 
 __all__ = ["create_app"]
 
@@ -25,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(Path(app.instance_path)))
@@ -38,25 +40,34 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
-    from .blueprints import auth, main, places, search, trips
+    from .blueprints import alerts, auth, main, members, places, search, trips
 
-    app.register_blueprint(main.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(places.bp)
-    app.register_blueprint(search.bp)
-    app.register_blueprint(trips.bp)
+    for blueprint in (main.bp, auth.bp, members.bp, places.bp, search.bp, trips.bp, alerts.bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(_leaflet())
     commands.register(app)
     _register_error_pages(app)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_locale"] = select_locale
+    app.jinja_env.globals["region_centre"] = region_centre
     # Dates, times, numbers and money in the reader's language and time zone.
     app.jinja_env.globals.update(
+        format_date=format_date,
         format_datetime=format_datetime,
         format_time=format_time,
         format_currency=format_currency,
         format_decimal=format_decimal,
     )
     return app
+
+
+def _leaflet() -> Blueprint:
+    """Leaflet's files, served from the xstatic-leaflet package: no CDN, no copy."""
+    import xstatic.pkg.leaflet
+
+    return Blueprint(
+        "leaflet", __name__, static_folder=xstatic.pkg.leaflet.BASE_DIR, static_url_path="/leaflet"
+    )
 
 
 def _init_login(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Maintainer commands: ``flask graph import``, ``flask places load``, ``flask translate``."""
+"""Maintainer commands: ``flask graph``, ``places``, ``demo``, ``users``, ``trips`` and ``translate``."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import click
 import flask_migrate
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import inspect
 
 from routing import RoutingError, build_graph
 from routing.progress import ProgressBar
 
+from .extensions import db
 from .paths import ROOT
-from .services import accounts, places
+from .services import accounts, places, trips
 from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
@@ -25,6 +27,7 @@ places_cli = AppGroup("places", help="The gazetteer of the region's places.")
 demo_cli = AppGroup("demo", help="The demo region (Monaco and its French neighbours).")
 users_cli = AppGroup("users", help="Accounts.")
 translate_cli = AppGroup("translate", help="Translations (around pybabel).")
+trips_cli = AppGroup("trips", help="Published trips.")
 
 
 @graph_cli.command("import")
@@ -48,6 +51,22 @@ def _import_graph(extract: str) -> None:
     forget_router()
     click.echo(
         f"{target}: {graph.node_count:,} nodes, {graph.edge_count:,} edges, {len(graph.places)} places"
+    )
+    # Trips already published are searched through cells of the old graph.
+    if inspect(db.engine).has_table("trip_cell"):
+        _reindex()
+
+
+@trips_cli.command("reindex")
+def reindex_trips() -> None:
+    """Route and index for search again every trip still to come (after an import)."""
+    _reindex()
+
+
+def _reindex() -> None:
+    report = trips.reindex()
+    click.echo(
+        f"trips indexed for search: {report.indexed}, not routable in this region: {report.unroutable}"
     )
 
 
@@ -134,5 +153,5 @@ def compile_translations() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (graph_cli, places_cli, demo_cli, users_cli, translate_cli):
+    for group in (graph_cli, places_cli, demo_cli, users_cli, translate_cli, trips_cli):
         app.cli.add_command(group)

@@ -7,19 +7,38 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     EmailField,
     FieldList,
+    HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
+    SelectField,
     StringField,
+    TelField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-__all__ = ["LoginForm", "NewPasswordForm", "RegisterForm", "ResetRequestForm", "SearchForm", "TripForm"]
+from .i18n import LANGUAGE_NAMES
+
+__all__ = [
+    "AlertForm",
+    "CancelTripForm",
+    "EditTripForm",
+    "LoginForm",
+    "NewPasswordForm",
+    "ProfileForm",
+    "RegisterForm",
+    "ResetRequestForm",
+    "SearchForm",
+    "TripForm",
+]
 
 _REQUIRED = _l("This field is required.")
 
@@ -37,7 +56,14 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(_l("Password"), validators=[DataRequired(_REQUIRED)])
 
 
-class TripForm(FlaskForm):  # type: ignore[misc]
+LUGGAGE_CHOICES = [
+    SelectChoice("small", _l("Small bag (backpack)")),
+    SelectChoice("medium", _l("Medium (a cabin suitcase)")),
+    SelectChoice("large", _l("Large (a big suitcase)")),
+]
+
+
+class EditTripForm(FlaskForm):  # type: ignore[misc]
     origin = StringField(_l("From"), validators=[DataRequired(_REQUIRED), Length(max=200)])
     stopovers = FieldList(
         StringField(_l("Stopover"), validators=[Optional(), Length(max=200)]), min_entries=6
@@ -60,7 +86,73 @@ class TripForm(FlaskForm):  # type: ignore[misc]
         places=2,
         validators=[Optional(), NumberRange(0, 10_000, _l("Not a possible amount."))],
     )
+    luggage = SelectField(_l("Luggage per passenger"), choices=LUGGAGE_CHOICES, default="medium")
+    pets = BooleanField(_l("Pets welcome"))
+    smoking = BooleanField(_l("Smoking allowed"))
+    max_two_back = BooleanField(_l("At most two passengers in the back"))
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
+class TripForm(EditTripForm):
+    """Publishing: the trip, and optionally its return the other way round."""
+
+    return_day = DateField(_l("Return date"), validators=[Optional()])
+    return_hour = TimeField(_l("Return departure time"), validators=[Optional()])
+
+
+class CancelTripForm(FlaskForm):  # type: ignore[misc]
+    reason = TextAreaField(_l("Reason (shown on the trip's page)"), validators=[Optional(), Length(max=500)])
+
+
+def _preference(label: object, answers: list[tuple[str, object]]) -> RadioField:
+    choices = [SelectChoice(value, text) for value, text in [("", _l("Not said")), *answers]]
+    return RadioField(label, choices=choices, default="", validators=[Optional()])
+
+
+class ProfileForm(FlaskForm):  # type: ignore[misc]
+    display_name = StringField(
+        _l("Name shown to other members"), validators=[DataRequired(_REQUIRED), Length(max=60)]
+    )
+    bio = TextAreaField(_l("A few words about you"), validators=[Optional(), Length(max=500)])
+    phone = TelField(
+        _l("Phone number (shown only to the people you travel with)"),
+        validators=[
+            Optional(),
+            Length(max=30),
+            Regexp(r"^\+?[0-9 .()-]{6,30}$", message=_l("Digits, spaces and a leading + only.")),
+        ],
+    )
+    car_model = StringField(_l("Car model"), validators=[Optional(), Length(max=60)])
+    car_colour = StringField(_l("Car colour"), validators=[Optional(), Length(max=30)])
+    smoking = _preference(
+        _l("Smoking"),
+        [("no", _l("No smoking")), ("outside", _l("Breaks outside")), ("yes", _l("Smoking is fine"))],
+    )
+    pets = _preference(
+        _l("Pets"),
+        [("no", _l("No pets")), ("depends", _l("Depends on the pet")), ("yes", _l("Pets welcome"))],
+    )
+    music = _preference(
+        _l("Music"), [("quiet", _l("Silence")), ("depends", _l("It depends")), ("music", _l("Music!"))]
+    )
+    chattiness = _preference(
+        _l("Chatting"),
+        [("quiet", _l("Rather quiet")), ("depends", _l("It depends")), ("chatty", _l("I like to chat"))],
+    )
+    language = SelectField(
+        _l("Language of the site and of e-mails"),
+        choices=[SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()],
+        default="fr",
+    )
+
+
+class AlertForm(FlaskForm):  # type: ignore[misc]
+    """The search to be alerted about, carried in hidden fields from the results."""
+
+    origin = HiddenField(validators=[DataRequired(), Length(max=200)])
+    destination = HiddenField(validators=[DataRequired(), Length(max=200)])
+    day = DateField(validators=[DataRequired()])
+    flex_days = IntegerField(default=0, validators=[Optional(), NumberRange(0, 3)])
 
 
 class SearchForm(FlaskForm):  # type: ignore[misc]

@@ -1,9 +1,11 @@
-"""Language of each request: the person's choice, else their browser's, else French."""
+"""Language of each request: the person's choice (their profile's, or the switch's
+in this browser), else their browser's, else French."""
 
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 __all__ = ["LANGUAGE_NAMES", "select_locale", "select_timezone"]
 
@@ -18,6 +20,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # commands, background jobs
         return str(current_app.config["DEFAULT_LOCALE"])
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return str(current_user.language)
     chosen = session.get("language")
     if chosen in languages:
         return str(chosen)

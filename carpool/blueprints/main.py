@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..forms import SearchForm
+from ..services import members
 
 bp = Blueprint("main", __name__)
 
@@ -21,6 +23,8 @@ def set_language() -> Response:
     if language not in current_app.config["LANGUAGES"]:
         abort(400)
     session["language"] = language
+    if current_user.is_authenticated:
+        members.set_language(current_user.id, language)
     target = request.form.get("next", "")
     # Only paths of this site: never an open redirect.
     if not target.startswith("/") or target.startswith("//"):

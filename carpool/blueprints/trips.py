@@ -1,15 +1,16 @@
-"""Publishing a trip and the trip's page."""
+"""Publishing a trip, changing or cancelling it, and the trip's page."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import TripForm
+from ..forms import CancelTripForm, EditTripForm, TripForm
 from ..services import trips
 from ..services.messages import FieldError
 
@@ -20,11 +21,33 @@ def _cents(amount: Decimal | None) -> int | None:
     return None if amount is None else int((amount * 100).to_integral_value())
 
 
-def _field(form: TripForm, name: str):  # type: ignore[no-untyped-def]
+def _field(form: EditTripForm, name: str):  # type: ignore[no-untyped-def]
     """The form field a service error names: "origin", or "stopovers-2"."""
     if name.startswith("stopovers-"):
         return form.stopovers[int(name.split("-")[1])]
     return form[name]
+
+
+def _named(form: EditTripForm) -> trips.NamedTrip:
+    return trips.NamedTrip(
+        origin=form.origin.data,
+        destination=form.destination.data,
+        stopovers=tuple(entry.data or "" for entry in form.stopovers),
+        day=form.day.data,
+        hour=form.hour.data,
+        seats=form.seats.data,
+        max_detour_min=form.max_detour_min.data,
+        contribution_cents=_cents(form.contribution.data),
+        comment=form.comment.data or "",
+        options=trips.TripOptions(
+            luggage=form.luggage.data,
+            pets=form.pets.data,
+            smoking=form.smoking.data,
+            max_two_back=form.max_two_back.data,
+        ),
+        return_day=form.return_day.data if isinstance(form, TripForm) else None,
+        return_hour=form.return_hour.data if isinstance(form, TripForm) else None,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -33,19 +56,8 @@ def new() -> str | Response:
     form = TripForm()
     error = None
     if form.validate_on_submit():
-        named = trips.NamedTrip(
-            origin=form.origin.data,
-            destination=form.destination.data,
-            stopovers=tuple(entry.data or "" for entry in form.stopovers),
-            day=form.day.data,
-            hour=form.hour.data,
-            seats=form.seats.data,
-            max_detour_min=form.max_detour_min.data,
-            contribution_cents=_cents(form.contribution.data),
-            comment=form.comment.data or "",
-        )
         try:
-            trip_id = trips.publish_named(current_user.id, named)
+            trip_id = trips.publish_named(current_user.id, _named(form))
         except FieldError as refused:
             _field(form, refused.field).errors.append(refused.message)
         except trips.TripError as refused:
@@ -56,10 +68,86 @@ def new() -> str | Response:
     return render_template("trips/new.html", form=form, error=error)
 
 
+def _edit_form(trip_id: int) -> EditTripForm:
+    try:
+        draft = trips.draft_of(trip_id, current_user.id)
+    except trips.TripNotFound:
+        abort(404)
+    except trips.NotYourTrip:
+        abort(403)
+    data = asdict(draft)
+    data.update(data.pop("options"))
+    data["stopovers"] = list(draft.stopovers)
+    if draft.contribution_cents is not None:
+        data["contribution"] = Decimal(draft.contribution_cents) / 100
+    return EditTripForm(data=data)
+
+
+@bp.route("/<int:trip_id>/edit", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def edit(trip_id: int) -> str | Response:
+    form = _edit_form(trip_id)
+    error = None
+    if form.validate_on_submit():
+        try:
+            trips.update_named(trip_id, current_user.id, _named(form))
+        except FieldError as refused:
+            _field(form, refused.field).errors.append(refused.message)
+        except trips.TripError as refused:
+            error = refused.message
+        else:
+            flash(_("Your trip is changed."))
+            return redirect(url_for("trips.show", trip_id=trip_id))
+    return render_template("trips/edit.html", form=form, error=error, trip_id=trip_id)
+
+
+@bp.post("/<int:trip_id>/cancel")
+@login_required  # type: ignore[untyped-decorator]
+def cancel(trip_id: int) -> Response:
+    form = CancelTripForm()
+    if not form.validate_on_submit():
+        flash(_("The trip could not be cancelled: please try again."), "error")
+        return redirect(url_for("trips.show", trip_id=trip_id))
+    try:
+        trips.cancel(trip_id, current_user.id, form.reason.data or "")
+    except trips.TripNotFound:
+        abort(404)
+    except trips.NotYourTrip:
+        abort(403)
+    except trips.TripError as refused:
+        flash(str(refused.message), "error")
+    else:
+        flash(_("Your trip is cancelled."))
+    return redirect(url_for("trips.show", trip_id=trip_id))
+
+
+def _point(text: str | None) -> tuple[float, float] | None:
+    """A "lat,lon" from the address (a search result's pickup or drop-off), if valid."""
+    try:
+        lat, lon = (float(part) for part in (text or "").split(","))
+    except ValueError:
+        return None
+    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+
+
 @bp.get("/<int:trip_id>")
 def show(trip_id: int) -> str:
     try:
         trip = trips.get_trip(trip_id)
     except trips.TripNotFound:
         abort(404)
-    return render_template("trips/show.html", trip=trip)
+    pickup, dropoff = _point(request.args.get("pickup")), _point(request.args.get("dropoff"))
+    map_data = {
+        "path": trip.path,
+        "stops": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in trip.stops],
+        "pickup": pickup,
+        "dropoff": dropoff,
+    }
+    return render_template(
+        "trips/show.html",
+        trip=trip,
+        pickup=pickup,
+        dropoff=dropoff,
+        map_data=map_data,
+        cancel_form=CancelTripForm(),
+    )

@@ -1,7 +1,8 @@
 """Database models: one module per area; every schema change has a migration."""
 
+from .alert import Alert
 from .place import Place
-from .trip import Trip, TripStop
-from .user import User
+from .trip import Trip, TripCell, TripStop
+from .user import PREFERENCES, User
 
-__all__ = ["Place", "Trip", "TripStop", "User"]
+__all__ = ["PREFERENCES", "Alert", "Place", "Trip", "TripCell", "TripStop", "User"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -24,6 +24,7 @@ class Trip(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("seats BETWEEN 1 AND 8", name="seats"),
         CheckConstraint("max_detour_s BETWEEN 0 AND 3600", name="max_detour_s"),
         CheckConstraint("contribution_cents >= 0", name="contribution_cents"),
+        CheckConstraint("luggage IN ('small', 'medium', 'large')", name="luggage"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -38,6 +39,20 @@ class Trip(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[str] = mapped_column(String(12), default="published", index=True)
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    # What the driver accepts on board.
+    luggage: Mapped[str] = mapped_column(String(6), default="medium", server_default="medium")
+    pets: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    smoking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    max_two_back: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    #: For a return trip published with its outward trip: that trip.
+    outward_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trip.id", ondelete="SET NULL"), default=None, index=True
+    )
 
     driver: Mapped[User] = relationship()
     stops: Mapped[list[TripStop]] = relationship(
@@ -60,3 +75,20 @@ class TripStop(db.Model):  # type: ignore[name-defined,misc]
     offset_s: Mapped[float] = mapped_column(Float)
 
     trip: Mapped[Trip] = relationship(back_populates="stops")
+
+
+class TripCell(db.Model):  # type: ignore[name-defined,misc]
+    """The search index: the grid cells a trip's corridor covers (see
+    :mod:`routing.cells`), with the earliest and latest time along the route at
+    which the driver passes near each. Built when the trip is published or changed,
+    so a search reads only the trips that pass near both of the passenger's places.
+    """
+
+    __tablename__ = "trip_cell"
+
+    cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    trip_id: Mapped[int] = mapped_column(
+        ForeignKey("trip.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    first_s: Mapped[float] = mapped_column(Float)
+    last_s: Mapped[float] = mapped_column(Float)

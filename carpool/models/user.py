@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String, false
+from sqlalchemy import Boolean, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .types import UTCDateTime
+
+#: Each travel preference and the answers a member can give.
+PREFERENCES: dict[str, tuple[str, ...]] = {
+    "smoking": ("no", "outside", "yes"),
+    "pets": ("no", "depends", "yes"),
+    "music": ("quiet", "depends", "music"),
+    "chattiness": ("quiet", "depends", "chatty"),
+}
 
 
 def utcnow() -> datetime:
@@ -30,6 +38,18 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    # The profile other members see, except the phone number: that is shown only to
+    # the people the member travels with.
+    bio: Mapped[str] = mapped_column(Text, default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    car_model: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    car_colour: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    #: Travel preferences, each one of :data:`PREFERENCES`' choices, or "" when unsaid.
+    smoking: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    pets: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    music: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    chattiness: Mapped[str] = mapped_column(String(10), default="", server_default="")
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.display_name!r}>"

@@ -76,7 +76,8 @@ def _check_password(password: str) -> None:
         raise AccountError(_l("Choose a password of at least %(least)d characters.", least=MIN_PASSWORD))
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """A name without control characters, with single spaces between words."""
     visible = "".join(c for c in name if not unicodedata.category(c).startswith("C"))
     return " ".join(visible.split())
 
@@ -85,7 +86,7 @@ def _validate(form: Registration) -> tuple[str, str]:
     email = normalise_email(form.email)
     if len(email) > 254 or not _EMAIL.match(email):
         raise AccountError(_l("Please enter a valid e-mail address."))
-    name = _clean_name(form.display_name)
+    name = clean_name(form.display_name)
     if not 1 <= len(name) <= 60:
         raise AccountError(_l("Your name must have between 1 and 60 characters."))
     _check_password(form.password)

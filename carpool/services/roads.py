@@ -10,7 +10,15 @@ from flask import current_app
 
 from routing import Route, Router, load_graph
 
-__all__ = ["RoadGraphMissing", "cached_route", "forget_router", "get_router"]
+__all__ = [
+    "RoadGraphMissing",
+    "cached_route",
+    "forget_route",
+    "forget_router",
+    "get_router",
+    "region_centre",
+    "remember_route",
+]
 
 _KEY = "carpool.router"
 _ROUTES_KEY = "carpool.trip_routes"
@@ -55,11 +63,34 @@ def cached_route(key: int, points: list[tuple[float, float]]) -> Route:
             cache.move_to_end(key)
             return route
     route = get_router().route(points[0], points[-1], via=points[1:-1])
+    remember_route(key, route)
+    return route
+
+
+def remember_route(key: int, route: Route) -> None:
+    """Keep ``route`` under ``key`` (a trip id), as :func:`cached_route` would."""
+    cache: OrderedDict[int, Route] = current_app.extensions.setdefault(_ROUTES_KEY, OrderedDict())
     with _lock:
         cache[key] = route
+        cache.move_to_end(key)
         while len(cache) > _ROUTE_CACHE_SIZE:
             cache.popitem(last=False)
-    return route
+
+
+def forget_route(key: int) -> None:
+    """Drop the route kept under ``key`` (a trip whose stops changed)."""
+    with _lock:
+        current_app.extensions.get(_ROUTES_KEY, OrderedDict()).pop(key, None)
+
+
+def region_centre() -> tuple[float, float]:
+    """The middle of the imported region, where maps open; (0, 0) before an import."""
+    try:
+        graph = get_router().graph
+    except RoadGraphMissing:
+        return (0.0, 0.0)
+    lat, lon = graph.network.lat, graph.network.lon
+    return (float(lat.min() + lat.max()) / 2, float(lon.min() + lon.max()) / 2)
 
 
 def forget_router() -> None:

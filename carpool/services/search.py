@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
-from routing import Route, RoutingError
+from routing import LatLon, Route, RoutingError
+from routing.cells import cell_of
 
 from ..extensions import db
-from ..models import Trip
+from ..models import Trip, TripCell
 from . import places
 from .messages import ServiceError, routing_problem
 from .roads import cached_route, get_router
@@ -51,6 +52,10 @@ class SearchResult:
 
     trip_id: int
     driver_name: str
+    trip_from: str
+    trip_to: str
+    pickup: LatLon
+    dropoff: LatLon
     detour_s: float
     pickup_at: datetime
     dropoff_at: datetime
@@ -115,6 +120,33 @@ def _gap_minutes(pickup_at: datetime, query: SearchQuery, zone: ZoneInfo) -> flo
     return abs((pickup_at.astimezone(zone).date() - query.day).days) * 24 * 60.0
 
 
+def _candidates(pickup_node: int, dropoff_node: int, start: datetime, end: datetime) -> list[Trip]:
+    """Published trips of the dates whose search cells hold the pickup, then the
+    drop-off: the index built at publishing (see :mod:`routing.cells`) spares
+    exact detours for every other trip."""
+    graph = get_router().graph
+    pickup_cell = cell_of(graph.node_latlon(pickup_node))
+    dropoff_cell = cell_of(graph.node_latlon(dropoff_node))
+    near_pickup, near_dropoff = aliased(TripCell), aliased(TripCell)
+    return list(
+        db.session.scalars(
+            select(Trip)
+            .join(near_pickup, (near_pickup.trip_id == Trip.id) & (near_pickup.cell == pickup_cell))
+            .join(near_dropoff, (near_dropoff.trip_id == Trip.id) & (near_dropoff.cell == dropoff_cell))
+            .where(
+                Trip.status == "published",
+                # A trip that left before the window (or before now) may still pass
+                # the pickup inside it.
+                Trip.departure_at >= start - _LONGEST_TRIP,
+                Trip.departure_at <= end,
+                # The driver passes near the pickup before passing near the drop-off.
+                near_pickup.first_s <= near_dropoff.last_s,
+            )
+            .options(selectinload(Trip.stops), selectinload(Trip.driver))
+        )
+    )
+
+
 def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResult]:
     """Trips that pass by the pickup, then the drop-off, in the query's dates.
 
@@ -134,24 +166,12 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     try:
         start, end = _window(query, zone)
         router = get_router()
-        router.snap(query.pickup), router.snap(query.dropoff)
+        pickup_node, dropoff_node = router.snap(query.pickup), router.snap(query.dropoff)
     except OverflowError as error:
         raise SearchError(_l("This date is out of range.")) from error
     except RoutingError as error:
         raise SearchError(routing_problem(error)) from error
-    trips = list(
-        db.session.scalars(
-            select(Trip)
-            .where(
-                Trip.status == "published",
-                # A trip that left before the window (or before now) may still pass
-                # the pickup inside it.
-                Trip.departure_at >= start - _LONGEST_TRIP,
-                Trip.departure_at <= end,
-            )
-            .options(selectinload(Trip.stops), selectinload(Trip.driver))
-        )
-    )
+    trips = _candidates(pickup_node, dropoff_node, start, end)
     routable: list[tuple[Trip, Route]] = []
     for trip in trips:
         try:
@@ -180,6 +200,10 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
             SearchResult(
                 trip_id=trip.id,
                 driver_name=trip.driver.display_name,
+                trip_from=trip.stops[0].name,
+                trip_to=trip.stops[-1].name,
+                pickup=query.pickup,
+                dropoff=query.dropoff,
                 detour_s=match.detour_s,
                 pickup_at=pickup_at,
                 dropoff_at=departure + timedelta(seconds=match.dropoff_offset_s),

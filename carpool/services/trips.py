@@ -3,44 +3,66 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from shapely.geometry import LineString
+from sqlalchemy import delete, select
 
-from routing import Route, RoutingError
+from routing import LatLon, Route, RoutingError
+from routing.cells import reach_radius_m, route_cells
 
 from ..extensions import db
-from ..models import Trip, TripStop, User
+from ..models import Trip, TripCell, TripStop, User
 from . import places
-from .messages import Money, ServiceError, routing_problem
-from .roads import get_router
+from .messages import FieldError, Money, ServiceError, routing_problem
+from .roads import cached_route, forget_route, get_router, remember_route
 
 __all__ = [
+    "LUGGAGE_SIZES",
     "MAX_STOPOVERS",
     "NamedTrip",
+    "NotYourTrip",
     "StopInput",
     "TripDraft",
     "TripError",
     "TripNotFound",
+    "TripOptions",
     "TripView",
+    "cancel",
     "contribution_ceiling_cents",
+    "draft_of",
     "get_trip",
     "publish",
     "publish_named",
+    "reindex",
     "suggested_contribution_cents",
+    "update",
+    "update_named",
 ]
 
 MAX_STOPOVERS = 6
 MAX_SEATS = 8
 MAX_DETOUR_MIN = 60
+LUGGAGE_SIZES = ("small", "medium", "large")
+#: Simplification of the drawn route, in degrees (about 5 m): small pages, same line.
+_MAP_TOLERANCE_DEG = 0.00005
 
 
 class TripError(ServiceError):
-    """A trip that cannot be published."""
+    """A trip that cannot be published or changed."""
+
+
+class TripNotFound(LookupError):
+    """No trip has this id."""
+
+
+class NotYourTrip(PermissionError):
+    """Only the trip's driver may change or cancel it."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,16 @@ class StopInput:
     name: str
     lat: float
     lon: float
+
+
+@dataclass(frozen=True)
+class TripOptions:
+    """What the driver accepts on board."""
+
+    luggage: str = "medium"  # one of LUGGAGE_SIZES: per passenger
+    pets: bool = False
+    smoking: bool = False
+    max_two_back: bool = False  # at most two passengers on the back seat
 
 
 @dataclass(frozen=True)
@@ -64,11 +96,22 @@ class TripDraft:
     stopovers: tuple[StopInput, ...] = field(default_factory=tuple)
     contribution_cents: int | None = None  # None: the suggested contribution
     comment: str = ""
+    options: TripOptions = TripOptions()
 
     @property
     def stops(self) -> tuple[StopInput, ...]:
         """Origin, stopovers and destination, in driving order."""
         return (self.origin, *self.stopovers, self.destination)
+
+    def reversed(self, departure: datetime) -> TripDraft:
+        """The return trip: the same stops the other way round, leaving at ``departure``."""
+        return replace(
+            self,
+            origin=self.destination,
+            destination=self.origin,
+            stopovers=self.stopovers[::-1],
+            departure=departure,
+        )
 
 
 def _per_km_cents(length_m: float, setting: str) -> Decimal:
@@ -107,6 +150,8 @@ def _validate(draft: TripDraft, now: datetime) -> None:
         raise TripError(_l("A trip can have at most %(most)d stopovers.", most=MAX_STOPOVERS))
     if draft.contribution_cents is not None and draft.contribution_cents < 0:
         raise TripError(_l("The contribution cannot be negative."))
+    if draft.options.luggage not in LUGGAGE_SIZES:
+        raise TripError(_l("Choose a luggage size from the list."))
 
 
 def _route(draft: TripDraft) -> Route:
@@ -120,54 +165,218 @@ def _route(draft: TripDraft) -> Route:
     return route
 
 
-def publish(driver_id: int, draft: TripDraft, *, now: datetime | None = None) -> int:
-    """Route a trip, price it and store it; returns the new trip's id.
-
-    Raises
-    ------
-    TripError
-        For a trip that breaks a rule (past departure, 0 or 9 seats, a contribution
-        above the cost-sharing ceiling…) or cannot be routed.
-    """
-    now = now or datetime.now(UTC)
-    _validate(draft, now)
-    if db.session.get(User, driver_id) is None:
-        raise TripError(_l("Unknown driver."))
-    route = _route(draft)
+def _contribution(draft: TripDraft, route: Route) -> int:
     ceiling = contribution_ceiling_cents(route.length_m)
-    contribution = draft.contribution_cents
-    if contribution is None:
-        contribution = suggested_contribution_cents(route.length_m)
-    elif contribution > ceiling:
+    if draft.contribution_cents is None:
+        return suggested_contribution_cents(route.length_m)
+    if draft.contribution_cents > ceiling:
         raise TripError(
             _l(
                 "At most %(ceiling)s for this trip: passengers share the costs, the driver makes no profit.",
                 ceiling=Money(ceiling, current_app.config["CURRENCY"]),
             )
         )
-    trip = Trip(
-        driver_id=driver_id,
-        departure_at=draft.departure,
-        seats=draft.seats,
-        max_detour_s=draft.max_detour_min * 60,
-        time_s=route.time_s,
-        length_m=route.length_m,
-        contribution_cents=contribution,
-        currency=current_app.config["CURRENCY"],
-        comment=draft.comment.strip()[:2000],
-    )
+    return draft.contribution_cents
+
+
+def _fill(trip: Trip, draft: TripDraft, route: Route) -> None:
+    """Write a checked draft and its route into ``trip`` (new or changed)."""
+    trip.departure_at = draft.departure
+    trip.seats = draft.seats
+    trip.max_detour_s = draft.max_detour_min * 60
+    trip.time_s = route.time_s
+    trip.length_m = route.length_m
+    trip.contribution_cents = _contribution(draft, route)
+    trip.currency = current_app.config["CURRENCY"]
+    trip.comment = draft.comment.strip()[:2000]
+    trip.luggage = draft.options.luggage
+    trip.pets = draft.options.pets
+    trip.smoking = draft.options.smoking
+    trip.max_two_back = draft.options.max_two_back
     offsets = [0.0, *itertools.accumulate(route.leg_time_s)]
-    for position, (stop, offset) in enumerate(zip(draft.stops, offsets, strict=True)):
-        trip.stops.append(
-            TripStop(position=position, name=stop.name[:200], lat=stop.lat, lon=stop.lon, offset_s=offset)
-        )
+    trip.stops = [
+        TripStop(position=position, name=stop.name[:200], lat=stop.lat, lon=stop.lon, offset_s=offset)
+        for position, (stop, offset) in enumerate(zip(draft.stops, offsets, strict=True))
+    ]
+
+
+def _index(trip: Trip, route: Route) -> None:
+    """(Re)build the trip's search cells: wherever its driver can leave the route,
+    reach a passenger and come back within the detour they accept."""
+    db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
+    graph = get_router().graph
+    radius = reach_radius_m(graph, trip.max_detour_s / 2)
+    db.session.add_all(
+        TripCell(trip_id=trip.id, cell=span.cell, first_s=span.first_s, last_s=span.last_s)
+        for span in route_cells(graph, route, radius_m=radius)
+    )
+
+
+def _checked(driver_id: int, draft: TripDraft, now: datetime | None) -> Route:
+    _validate(draft, now or datetime.now(UTC))
+    if db.session.get(User, driver_id) is None:
+        raise TripError(_l("Unknown driver."))
+    return _route(draft)
+
+
+def _store(trip: Trip, route: Route) -> None:
     db.session.add(trip)
+    db.session.flush()  # the trip's id, for its cells
+    _index(trip, route)
+
+
+def publish(
+    driver_id: int,
+    draft: TripDraft,
+    *,
+    return_departure: datetime | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Route a trip, price it, index it for search and store it; returns its id.
+
+    With ``return_departure``, the return trip (the same stops the other way round)
+    is published too, in the same transaction: both or neither.
+
+    Raises
+    ------
+    TripError
+        For a trip that breaks a rule (past departure, 0 or 9 seats, a contribution
+        above the cost-sharing ceiling, a return before the arrival…) or cannot be
+        routed.
+    """
+    route = _checked(driver_id, draft, now)
+    trip = Trip(driver_id=driver_id)
+    _fill(trip, draft, route)
+    back: tuple[Trip, Route] | None = None
+    if return_departure is not None:
+        back = _return_trip(driver_id, draft, route, return_departure, now)
+    _store(trip, route)
+    if back is not None:
+        back[0].outward_id = trip.id
+        _store(*back)
     db.session.commit()
+    remember_route(trip.id, route)
+    if back is not None:
+        remember_route(back[0].id, back[1])
     return trip.id
 
 
-def resolve_stop(name: str, field: str) -> StopInput:
-    """The gazetteer's place for a name typed in a form field (FieldError if unknown)."""
+def _return_trip(
+    driver_id: int, draft: TripDraft, route: Route, departure: datetime, now: datetime | None
+) -> tuple[Trip, Route]:
+    if departure.tzinfo is not None and departure < draft.departure + timedelta(seconds=route.time_s):
+        raise TripError(_l("The return trip must leave after the arrival of the outward trip."))
+    reverse = draft.reversed(departure)
+    try:
+        back_route = _checked(driver_id, reverse, now)
+        trip = Trip(driver_id=driver_id)
+        _fill(trip, reverse, back_route)
+    except TripError as error:
+        raise TripError(_l("Return trip: %(problem)s", problem=error.message)) from error
+    return trip, back_route
+
+
+def _own_trip(trip_id: int, driver_id: int) -> Trip:
+    trip = db.session.get(Trip, trip_id)
+    if trip is None:
+        raise TripNotFound(trip_id)
+    if trip.driver_id != driver_id:
+        raise NotYourTrip(trip_id)
+    return trip
+
+
+def _changeable(trip: Trip, now: datetime) -> None:
+    if trip.status != "published":
+        raise TripError(_l("This trip is cancelled."))
+    if trip.departure_at <= now:
+        raise TripError(_l("This trip has already left."))
+
+
+def update(trip_id: int, driver_id: int, draft: TripDraft, *, now: datetime | None = None) -> None:
+    """Change a published trip that has not left yet: route, price and index it again.
+
+    Raises
+    ------
+    TripNotFound
+        If there is no such trip.
+    NotYourTrip
+        If ``driver_id`` is not its driver.
+    TripError
+        As :func:`publish`, or for a cancelled or departed trip.
+    """
+    now = now or datetime.now(UTC)
+    trip = _own_trip(trip_id, driver_id)
+    _changeable(trip, now)
+    route = _checked(driver_id, draft, now)
+    _fill(trip, draft, route)
+    trip.updated_at = now
+    _index(trip, route)
+    db.session.commit()
+    forget_route(trip.id)
+    remember_route(trip.id, route)
+
+
+def cancel(trip_id: int, driver_id: int, reason: str = "", *, now: datetime | None = None) -> None:
+    """Cancel a trip that has not left yet: it disappears from search; its page stays.
+
+    Raises
+    ------
+    TripNotFound
+        If there is no such trip.
+    NotYourTrip
+        If ``driver_id`` is not its driver.
+    TripError
+        For a trip already cancelled or departed.
+    """
+    now = now or datetime.now(UTC)
+    trip = _own_trip(trip_id, driver_id)
+    _changeable(trip, now)
+    trip.status = "cancelled"
+    trip.cancelled_at = now
+    trip.cancel_reason = reason.strip()[:500]
+    db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
+    db.session.commit()
+    forget_route(trip.id)
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    """What :func:`reindex` did."""
+
+    indexed: int
+    unroutable: int
+
+
+def reindex(*, now: datetime | None = None) -> ReindexReport:
+    """Route and index again every published trip that may still be on its way, as
+    after a new road graph is imported. Trips that cannot be routed in the new
+    region leave the index (and so the search) until they are edited.
+    """
+    now = now or datetime.now(UTC)
+    indexed = unroutable = 0
+    trips = db.session.scalars(
+        select(Trip).where(Trip.status == "published", Trip.departure_at >= now - timedelta(hours=12))
+    )
+    for trip in trips:
+        forget_route(trip.id)
+        try:
+            route = cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
+        except RoutingError:
+            db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
+            unroutable += 1
+            continue
+        _index(trip, route)
+        indexed += 1
+    db.session.commit()
+    return ReindexReport(indexed=indexed, unroutable=unroutable)
+
+
+def resolve_stop(name: str, field: str, known: dict[str, StopInput] | None = None) -> StopInput:
+    """The place for a name typed in a form field: one of the trip's ``known`` stops
+    when the name is unchanged (it may be a point picked on the map), else the
+    gazetteer's (FieldError if unknown)."""
+    if known and name.strip() in known:
+        return known[name.strip()]
     place = places.place_for_field(name, field)
     return StopInput(name=place.name, lat=place.lat, lon=place.lon)
 
@@ -185,37 +394,94 @@ class NamedTrip:
     max_detour_min: int
     contribution_cents: int | None
     comment: str
+    options: TripOptions = TripOptions()
+    return_day: date | None = None
+    return_hour: time | None = None
 
 
-def publish_named(driver_id: int, form: NamedTrip) -> int:
-    """:func:`publish` from place names and a local date and time.
+def _local(day: date, hour: time) -> datetime:
+    return datetime.combine(day, hour, ZoneInfo(current_app.config["TIMEZONE"]))
 
-    Raises
-    ------
-    FieldError
-        For a place name the gazetteer does not know (``field`` says which).
-    TripError
-        As :func:`publish`.
-    """
+
+def _draft(form: NamedTrip, known: dict[str, StopInput] | None = None) -> TripDraft:
     stopovers = tuple(
-        resolve_stop(name, f"stopovers-{i}") for i, name in enumerate(form.stopovers) if name.strip()
+        resolve_stop(name, f"stopovers-{i}", known) for i, name in enumerate(form.stopovers) if name.strip()
     )
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    draft = TripDraft(
-        origin=resolve_stop(form.origin, "origin"),
-        destination=resolve_stop(form.destination, "destination"),
+    return TripDraft(
+        origin=resolve_stop(form.origin, "origin", known),
+        destination=resolve_stop(form.destination, "destination", known),
         stopovers=stopovers,
-        departure=datetime.combine(form.day, form.hour, zone),
+        departure=_local(form.day, form.hour),
         seats=form.seats,
         max_detour_min=form.max_detour_min,
         contribution_cents=form.contribution_cents,
         comment=form.comment,
+        options=form.options,
     )
-    return publish(driver_id, draft)
 
 
-class TripNotFound(LookupError):
-    """No published trip has this id."""
+def publish_named(driver_id: int, form: NamedTrip) -> int:
+    """:func:`publish` from place names and a local date and time (and the return
+    trip's, when the form has both).
+
+    Raises
+    ------
+    FieldError
+        For a place name the gazetteer does not know (``field`` says which), or a
+        return date without its time.
+    TripError
+        As :func:`publish`.
+    """
+    return_departure = None
+    if form.return_day is not None or form.return_hour is not None:
+        if form.return_day is None:
+            raise FieldError(_l("Enter a date."), "return_day")
+        if form.return_hour is None:
+            raise FieldError(_l("Enter a time."), "return_hour")
+        return_departure = _local(form.return_day, form.return_hour)
+    return publish(driver_id, _draft(form), return_departure=return_departure)
+
+
+def update_named(trip_id: int, driver_id: int, form: NamedTrip) -> None:
+    """:func:`update` from the edit form: names the trip already had keep their points.
+
+    Raises
+    ------
+    FieldError, TripError, TripNotFound, NotYourTrip
+        As :func:`publish_named` and :func:`update`.
+    """
+    trip = _own_trip(trip_id, driver_id)
+    known = {s.name: StopInput(name=s.name, lat=s.lat, lon=s.lon) for s in trip.stops}
+    update(trip_id, driver_id, _draft(form, known))
+
+
+def draft_of(trip_id: int, driver_id: int) -> NamedTrip:
+    """A trip as the edit form shows it, in local time.
+
+    Raises
+    ------
+    TripNotFound, NotYourTrip
+        As :func:`update`.
+    """
+    trip = _own_trip(trip_id, driver_id)
+    local = trip.departure_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    names = [s.name for s in trip.stops]
+    suggested = trip.contribution_cents == suggested_contribution_cents(trip.length_m)
+    return NamedTrip(
+        origin=names[0],
+        destination=names[-1],
+        stopovers=tuple(names[1:-1]),
+        day=local.date(),
+        hour=local.time().replace(tzinfo=None),
+        seats=trip.seats,
+        max_detour_min=trip.max_detour_s // 60,
+        # A suggested contribution stays "suggested": it follows the route if it changes.
+        contribution_cents=None if suggested else trip.contribution_cents,
+        comment=trip.comment,
+        options=TripOptions(
+            luggage=trip.luggage, pets=trip.pets, smoking=trip.smoking, max_two_back=trip.max_two_back
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -228,9 +494,14 @@ class StopView:
 
 @dataclass(frozen=True)
 class TripView:
-    """A trip as its page shows it."""
+    """A trip as its page shows it.
+
+    ``path`` is the route to draw on the map, lightly simplified; empty when the trip
+    cannot be routed in the region imported now.
+    """
 
     id: int
+    driver_id: int
     driver_name: str
     stops: tuple[StopView, ...]
     seats: int
@@ -241,6 +512,26 @@ class TripView:
     currency: str
     comment: str
     status: str
+    cancel_reason: str
+    options: TripOptions
+    path: tuple[LatLon, ...]
+    outward_id: int | None
+    return_id: int | None
+
+    @property
+    def departed(self) -> bool:
+        return self.stops[0].at <= datetime.now(UTC)
+
+
+def _path(trip: Trip) -> tuple[LatLon, ...]:
+    try:
+        route = cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
+    except RoutingError:
+        return ()
+    if len(route.coords) < 2:
+        return tuple(route.coords)
+    line = LineString([(lon, lat) for lat, lon in route.coords]).simplify(_MAP_TOLERANCE_DEG)
+    return tuple((round(lat, 5), round(lon, 5)) for lon, lat in line.coords)
 
 
 def get_trip(trip_id: int) -> TripView:
@@ -255,8 +546,10 @@ def get_trip(trip_id: int) -> TripView:
     if trip is None:
         raise TripNotFound(trip_id)
     departure = trip.departure_at
+    return_id = db.session.scalar(select(Trip.id).where(Trip.outward_id == trip.id).limit(1))
     return TripView(
         id=trip.id,
+        driver_id=trip.driver_id,
         driver_name=trip.driver.display_name,
         stops=tuple(
             StopView(name=s.name, lat=s.lat, lon=s.lon, at=departure + timedelta(seconds=s.offset_s))
@@ -270,4 +563,11 @@ def get_trip(trip_id: int) -> TripView:
         currency=trip.currency,
         comment=trip.comment,
         status=trip.status,
+        cancel_reason=trip.cancel_reason,
+        options=TripOptions(
+            luggage=trip.luggage, pets=trip.pets, smoking=trip.smoking, max_two_back=trip.max_two_back
+        ),
+        path=_path(trip),
+        outward_id=trip.outward_id,
+        return_id=return_id,
     )

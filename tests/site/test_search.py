@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
+import numpy as np
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from carpool.extensions import db
+from carpool.models import Trip
+from carpool.services import search
 from carpool.services.roads import get_router
 from carpool.services.search import SearchError, SearchQuery, find, leg_price_cents
-from carpool.services.trips import StopInput, contribution_ceiling_cents, publish
+from carpool.services.trips import StopInput, TripError, contribution_ceiling_cents, publish
 from tests.site.test_trips import LARVOTTO, PALACE, TOMORROW, draft
 
 CAP_D_AIL = StopInput("Cap-d'Ail", 43.7223, 7.4063)
@@ -102,7 +107,10 @@ def test_a_trip_that_has_just_left_is_still_found_ahead(app: Flask, driver: int)
 def test_trips_of_a_former_region_are_skipped(app: Flask, driver: int, runner, extracts) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         publish(driver, draft())
-    assert runner.invoke(args=["graph", "import", str(extracts / "saint_barthelemy.osm.pbf")]).exit_code == 0
+    imported = runner.invoke(args=["graph", "import", str(extracts / "saint_barthelemy.osm.pbf")])
+    assert imported.exit_code == 0
+    # The import indexes the published trips again: Monaco's cannot be routed there.
+    assert "trips indexed for search: 0, not routable in this region: 1" in imported.output
     with app.app_context():
         gustavia, colombier = (17.8962, -62.8498), (17.9060, -62.8700)
         assert find(SearchQuery(pickup=gustavia, dropoff=colombier, day=TOMORROW.date())) == []
@@ -112,3 +120,65 @@ def test_trips_of_a_former_region_are_skipped(app: Flask, driver: int, runner, e
                     pickup=(PALACE.lat, PALACE.lon), dropoff=(LARVOTTO.lat, LARVOTTO.lon), day=TOMORROW.date()
                 )
             )
+
+
+def test_the_index_leaves_out_trips_that_pass_nowhere_near(app: Flask, driver: int) -> None:
+    """The search reads only the trips whose cells hold the pickup and the drop-off."""
+    pickup, dropoff = on_the_way(app)
+    far = (43.7745, 7.4970), (43.7790, 7.5050)  # Menton, about 7 km east
+    with app.app_context():
+        near_id = publish(driver, draft(max_detour_min=0))
+        router = get_router()
+        start = datetime.combine(TOMORROW.date(), time.min, TOMORROW.tzinfo)
+        end = start + timedelta(days=1)
+
+        def candidates(a: tuple[float, float], b: tuple[float, float]) -> list[int]:
+            return [t.id for t in search._candidates(router.snap(a), router.snap(b), start, end)]
+
+        assert candidates(pickup, dropoff) == [near_id]
+        assert candidates(*far) == []
+        assert candidates(pickup, far[0]) == [] and candidates(far[0], dropoff) == []
+
+
+def test_the_index_finds_what_matching_every_trip_finds(
+    app: Flask, driver: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On random trips and searches, the pre-filtered search gives exactly what
+    matching every trip of the dates gives."""
+    rng = np.random.default_rng(7)
+    with app.app_context():
+        graph = get_router().graph
+        n = graph.node_count
+
+        def place() -> StopInput:
+            lat, lon = graph.node_latlon(int(rng.integers(n)))
+            return StopInput("p", lat, lon)
+
+        published = 0
+        while published < 25:
+            try:
+                publish(
+                    driver,
+                    draft(
+                        origin=place(),
+                        destination=place(),
+                        departure=TOMORROW + timedelta(minutes=int(rng.integers(0, 600))),
+                        max_detour_min=int(rng.integers(0, 16)),
+                    ),
+                )
+                published += 1
+            except TripError:  # the same place twice
+                continue
+        queries = [
+            SearchQuery(pickup=(a.lat, a.lon), dropoff=(b.lat, b.lon), day=TOMORROW.date())
+            for a, b in ((place(), place()) for _ in range(40))
+        ]
+        indexed = [[r.trip_id for r in find(q)] for q in queries]
+
+        def all_trips(pickup_node: int, dropoff_node: int, start: datetime, end: datetime) -> list[Trip]:
+            return list(db.session.scalars(select(Trip).where(Trip.status == "published")))
+
+        monkeypatch.setattr(search, "_candidates", all_trips)
+        unfiltered = [[r.trip_id for r in find(q)] for q in queries]
+        assert indexed == unfiltered
+        assert sum(map(len, indexed)) >= 10  # the searches do find trips

@@ -8,16 +8,24 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask_babel import force_locale
+from sqlalchemy import func, select
 
 from carpool.extensions import db
-from carpool.models import Trip
+from carpool.models import Trip, TripCell, User
 from carpool.services.trips import (
+    NotYourTrip,
     StopInput,
     TripDraft,
     TripError,
+    TripNotFound,
+    TripOptions,
+    cancel,
     contribution_ceiling_cents,
+    get_trip,
     publish,
+    reindex,
     suggested_contribution_cents,
+    update,
 )
 
 PALACE = StopInput("Monaco-Ville", 43.7311, 7.4197)
@@ -109,3 +117,88 @@ def test_contribution_arithmetic_is_exact(app: Flask, length_m: int, suggested: 
         assert suggested_contribution_cents(length_m) == suggested
         assert contribution_ceiling_cents(length_m) == ceiling
         assert suggested_contribution_cents(length_m) % 50 == 0
+
+
+def test_options_are_stored_and_checked(app: Flask, driver: int) -> None:
+    options = TripOptions(luggage="large", pets=True, smoking=False, max_two_back=True)
+    with app.app_context():
+        view = get_trip(publish(driver, draft(options=options)))
+        assert view.options == options
+        with pytest.raises(TripError):
+            publish(driver, draft(options=TripOptions(luggage="trunk")))
+
+
+def test_the_return_trip_is_published_with_the_outward_one(app: Flask, driver: int) -> None:
+    back = TOMORROW + timedelta(hours=9)
+    with app.app_context():
+        outward_id = publish(driver, draft(stopovers=(CASINO,)), return_departure=back)
+        outward = get_trip(outward_id)
+        assert outward.return_id is not None and outward.outward_id is None
+        returning = get_trip(outward.return_id)
+        assert returning.outward_id == outward_id
+        assert [s.name for s in returning.stops] == ["Larvotto", "Monte-Carlo", "Monaco-Ville"]
+        assert returning.stops[0].at == back and returning.seats == outward.seats
+
+
+def test_a_return_before_the_arrival_publishes_nothing(app: Flask, driver: int) -> None:
+    with app.app_context():
+        with pytest.raises(TripError) as refused:
+            publish(driver, draft(), return_departure=TOMORROW + timedelta(minutes=1))
+        with app.test_request_context(), force_locale("fr"):
+            assert "après l’arrivée de l’aller" in str(refused.value.message)
+        assert db.session.query(Trip).count() == 0
+
+
+def test_the_driver_changes_a_trip_and_its_index_follows(app: Flask, driver: int) -> None:
+    with app.app_context():
+        trip_id = publish(driver, draft(max_detour_min=0))
+        cells_before = db.session.scalar(select(func.max(TripCell.last_s)))
+        update(trip_id, driver, draft(destination=CASINO, seats=1, max_detour_min=0))
+        view = get_trip(trip_id)
+        assert view.seats == 1 and [s.name for s in view.stops] == ["Monaco-Ville", "Monte-Carlo"]
+        trip = db.session.get(Trip, trip_id)
+        assert trip is not None and trip.updated_at is not None and trip.length_m < 3_000
+        # The index follows the new, shorter route: the driver passes by sooner.
+        latest = db.session.scalar(select(func.max(TripCell.last_s)).where(TripCell.trip_id == trip_id))
+        assert _cells(trip_id) and latest is not None and latest <= trip.time_s < cells_before
+
+
+def test_only_the_driver_changes_or_cancels_and_only_before_leaving(app: Flask, driver: int) -> None:
+    with app.app_context():
+        other = User(email="other@example.org", display_name="Dominique", password_hash="-")
+        db.session.add(other)
+        db.session.commit()
+        trip_id = publish(driver, draft())
+        with pytest.raises(NotYourTrip):
+            update(trip_id, other.id, draft())
+        with pytest.raises(NotYourTrip):
+            cancel(trip_id, other.id)
+        with pytest.raises(TripNotFound):
+            cancel(trip_id + 100, driver)
+        with pytest.raises(TripError):  # it has left by then
+            cancel(trip_id, driver, now=TOMORROW + timedelta(minutes=5))
+
+
+def test_a_cancelled_trip_leaves_the_index_and_keeps_its_page(app: Flask, driver: int) -> None:
+    with app.app_context():
+        trip_id = publish(driver, draft())
+        assert _cells(trip_id)
+        cancel(trip_id, driver, "  Panne de voiture  ")
+        view = get_trip(trip_id)
+        assert view.status == "cancelled" and view.cancel_reason == "Panne de voiture"
+        assert _cells(trip_id) == set()
+        with pytest.raises(TripError):
+            cancel(trip_id, driver)
+        with pytest.raises(TripError):
+            update(trip_id, driver, draft())
+
+
+def test_reindex_routes_and_indexes_trips_still_to_come(app: Flask, driver: int) -> None:
+    with app.app_context():
+        trip_id = publish(driver, draft())
+        report = reindex()
+        assert (report.indexed, report.unroutable) == (1, 0) and _cells(trip_id)
+
+
+def _cells(trip_id: int) -> set[int]:
+    return set(db.session.scalars(select(TripCell.cell).where(TripCell.trip_id == trip_id)))

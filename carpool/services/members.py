@@ -1,0 +1,182 @@
+"""Members' profiles: what they tell about themselves and how they like to travel."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import PREFERENCES, Trip, User
+from .accounts import clean_name
+from .messages import ServiceError
+
+__all__ = [
+    "MemberNotFound",
+    "Profile",
+    "ProfileError",
+    "PublicProfile",
+    "get_profile",
+    "public_profile",
+    "set_language",
+    "update_profile",
+]
+
+MAX_BIO = 500
+_PHONE = re.compile(r"^\+?[0-9 .()-]{6,30}$")
+
+
+class ProfileError(ServiceError):
+    """Profile data that cannot be saved."""
+
+
+class MemberNotFound(LookupError):
+    """No member has this id."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a member can change about themselves. The phone number is private."""
+
+    display_name: str
+    bio: str = ""
+    phone: str = ""
+    car_model: str = ""
+    car_colour: str = ""
+    smoking: str = ""
+    pets: str = ""
+    music: str = ""
+    chattiness: str = ""
+    language: str = "fr"
+
+
+@dataclass(frozen=True)
+class PublicProfile:
+    """A member as other members see them: never their e-mail or phone."""
+
+    id: int
+    display_name: str
+    bio: str
+    car_model: str
+    car_colour: str
+    preferences: dict[str, str]
+    member_since: datetime
+    trips_driven: int
+    confirmed: bool
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise MemberNotFound(user_id)
+    return user
+
+
+def get_profile(user_id: int) -> Profile:
+    """A member's own profile, for its form.
+
+    Raises
+    ------
+    MemberNotFound
+        If there is no such member.
+    """
+    user = _user(user_id)
+    return Profile(
+        display_name=user.display_name,
+        bio=user.bio,
+        phone=user.phone,
+        car_model=user.car_model,
+        car_colour=user.car_colour,
+        smoking=user.smoking,
+        pets=user.pets,
+        music=user.music,
+        chattiness=user.chattiness,
+        language=user.language,
+    )
+
+
+def _validate(profile: Profile) -> str:
+    name = clean_name(profile.display_name)
+    if not 1 <= len(name) <= 60:
+        raise ProfileError(_l("Your name must have between 1 and 60 characters."))
+    if len(profile.bio) > MAX_BIO:
+        raise ProfileError(_l("At most %(most)d characters about you.", most=MAX_BIO))
+    if profile.phone and not _PHONE.match(profile.phone.strip()):
+        raise ProfileError(_l("Digits, spaces and a leading + only."))
+    if len(profile.car_model) > 60 or len(profile.car_colour) > 30:
+        raise ProfileError(_l("The car's model or colour is too long."))
+    for name_, answers in PREFERENCES.items():
+        if getattr(profile, name_) not in ("", *answers):
+            raise ProfileError(_l("Choose a travel preference from the list."))
+    if profile.language not in current_app.config["LANGUAGES"]:
+        raise ProfileError(_l("Unknown language."))
+    return name
+
+
+def update_profile(user_id: int, profile: Profile) -> None:
+    """Save a member's profile.
+
+    Raises
+    ------
+    MemberNotFound
+        If there is no such member.
+    ProfileError
+        For a name, bio, phone number or preference that cannot be saved.
+    """
+    user = _user(user_id)
+    user.display_name = _validate(profile)
+    user.bio = profile.bio.strip()
+    user.phone = profile.phone.strip()
+    user.car_model = clean_name(profile.car_model)
+    user.car_colour = clean_name(profile.car_colour)
+    for name in PREFERENCES:
+        setattr(user, name, getattr(profile, name))
+    user.language = profile.language
+    db.session.commit()
+
+
+def set_language(user_id: int, language: str) -> None:
+    """Remember a member's language (the switch in the page header).
+
+    Raises
+    ------
+    MemberNotFound
+        If there is no such member.
+    ProfileError
+        For a language the site does not speak.
+    """
+    if language not in current_app.config["LANGUAGES"]:
+        raise ProfileError(_l("Unknown language."))
+    _user(user_id).language = language
+    db.session.commit()
+
+
+def public_profile(user_id: int) -> PublicProfile:
+    """A member's page, as any visitor sees it.
+
+    Raises
+    ------
+    MemberNotFound
+        If there is no such member.
+    """
+    user = _user(user_id)
+    driven = db.session.scalar(
+        select(func.count(Trip.id)).where(
+            Trip.driver_id == user.id, Trip.status == "published", Trip.departure_at < datetime.now(UTC)
+        )
+    )
+    return PublicProfile(
+        id=user.id,
+        display_name=user.display_name,
+        bio=user.bio,
+        car_model=user.car_model,
+        car_colour=user.car_colour,
+        preferences={name: getattr(user, name) for name in PREFERENCES if getattr(user, name)},
+        member_since=user.created_at,
+        trips_driven=driven or 0,
+        confirmed=user.confirmed_at is not None,
+    )

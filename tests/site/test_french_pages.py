@@ -1,0 +1,107 @@
+"""The French pages contain no English UI text: every page a member can reach, in
+every state that shows different text, rendered in French and searched for the
+English of every translated string (and for the form library's own messages)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+
+from carpool import ROOT
+from tests.site.test_auth import token_of
+from tests.site.test_pages import publish, signed_in  # noqa: F401  (fixture)
+from tests.site.test_trips import TOMORROW
+
+#: Visible text and the attributes read aloud or shown (labels of the map, hints).
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S)
+_SPOKEN = re.compile(r'(?:aria-label|title|placeholder|alt)="([^"]*)"')
+
+
+def visible_text(page: str) -> str:
+    spoken = " ".join(_SPOKEN.findall(page))
+    return html.unescape(_TAGS.sub(" ", page) + " " + spoken)
+
+
+@pytest.fixture(scope="module")
+def english_phrases() -> list[str]:
+    """The English text of every UI string whose French differs: the longest piece
+    between placeholders, when it is long enough not to be a French word too."""
+    with (ROOT / "translations" / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalogue = read_po(source, locale="fr")
+    phrases = []
+    for message in catalogue:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for english in ids:
+            if not english or english in strings:
+                continue
+            piece = max(re.split(r"%\(\w+\)[sd]", english), key=len).strip(" :;,.")
+            if len(piece) >= 8 and " " in piece:
+                phrases.append(piece)
+    # WTForms' own messages, for fields whose checks come from the library.
+    phrases += ["Not a valid", "This field is required", "Invalid CSRF", "Field must be"]
+    return phrases
+
+
+def pages(client: FlaskClient) -> dict[str, str]:
+    """Every kind of page, in French, for a signed-in driver with a published trip."""
+    day = TOMORROW.date().isoformat()
+    empty_day = (TOMORROW + timedelta(days=20)).date().isoformat()
+    response = publish(client, **{"stopovers-0": "Monaco"}, luggage="large", pets="y")
+    trip = response.headers["Location"]
+    shown = {
+        "home": client.get("/"),
+        "publish form": client.get("/trips/new"),
+        "publish refused": publish(client, origin="Nulle-Part", seats="12", return_day=day),
+        "trip (driver)": client.get(trip),
+        "trip (passenger's view)": client.get(trip + "?pickup=43.73,7.42&dropoff=43.74,7.43"),
+        "edit form": client.get(trip + "/edit"),
+        "results": client.get(f"/search?origin=Cap-d'Ail&destination=Monaco&day={day}"),
+        "no results": client.get(f"/search?origin=Monaco&destination=Cap-d'Ail&day={empty_day}"),
+        "search refused": client.get("/search?origin=Nulle-Part&destination=&day=demain"),
+        "profile form": client.get("/account/profile"),
+        "profile refused": client.post(
+            "/account/profile",
+            data={"display_name": "", "phone": "?", "smoking": "x", "csrf_token": token_of(client, "/")},
+        ),
+        "member": client.get("/members/1"),
+        "not found": client.get("/trips/999"),
+    }
+    client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})
+    shown["cancelled trip"] = client.get(trip)
+    client.post("/account/logout", data={"csrf_token": token_of(client, "/")})
+    for path in ("/account/login", "/account/register", "/account/reset"):
+        shown[path] = client.get(path)
+    shown["no results (signed out)"] = client.get(
+        f"/search?origin=Monaco&destination=Cap-d'Ail&day={empty_day}"
+    )
+    shown["past date"] = client.get(
+        f"/search?origin=Monaco&destination=Cap-d'Ail&day={(TOMORROW - timedelta(days=400)).date()}"
+    )
+    return {name: response.get_data(as_text=True) for name, response in shown.items()}
+
+
+def test_french_pages_contain_no_english_ui_text(
+    app: Flask,
+    signed_in: FlaskClient,  # noqa: F811
+    english_phrases: list[str],
+) -> None:
+    rendered = pages(signed_in)
+    assert len(english_phrases) > 100  # the catalogue was read
+    # Each page is in the state it stands for.
+    assert "Trajet avec Camille" in rendered["results"]
+    assert "Être alerté" in rendered["no results"] and "Être alerté" in rendered["no results (signed out)"]
+    assert "Modifier ce trajet" in rendered["trip (driver)"] and "Annulé" in rendered["cancelled trip"]
+    assert 'class="error"' in rendered["publish refused"]
+    leaks = {
+        name: [phrase for phrase in english_phrases if phrase in visible_text(page)]
+        for name, page in rendered.items()
+    }
+    assert all('<html lang="fr">' in page for page in rendered.values())
+    assert not any(leaks.values()), leaks
