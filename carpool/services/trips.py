@@ -264,11 +264,11 @@ def publish(
 def _return_trip(
     driver_id: int, draft: TripDraft, route: Route, departure: datetime, now: datetime | None
 ) -> tuple[Trip, Route]:
-    if departure.tzinfo is not None and departure < draft.departure + timedelta(seconds=route.time_s):
-        raise TripError(_l("The return trip must leave after the arrival of the outward trip."))
     reverse = draft.reversed(departure)
     try:
         back_route = _checked(driver_id, reverse, now)
+        if departure < draft.departure + timedelta(seconds=route.time_s):
+            raise TripError(_l("The return trip must leave after the arrival of the outward trip."))
         trip = Trip(driver_id=driver_id)
         _fill(trip, reverse, back_route)
     except TripError as error:

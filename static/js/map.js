@@ -16,10 +16,10 @@
     return map;
   }
 
-  function dot(latlng, colour, label) {
+  function dot(latlng, colour, label, permanent) {
     return L.circleMarker(latlng, {
       radius: 8, color: "#ffffff", weight: 2, fillColor: colour, fillOpacity: 1,
-    }).bindTooltip(label);
+    }).bindTooltip(label, { permanent: Boolean(permanent) });
   }
 
   /* A trip: its road, its stops, and the passenger's pickup and drop-off. */
@@ -38,7 +38,8 @@
     [["pickup", "#b3261e"], ["dropoff", "#1d4ed8"]].forEach(function (kind) {
       var point = data[kind[0]];
       if (point) {
-        dot(point, kind[1], element.dataset[kind[0] + "Label"]).addTo(map).openTooltip();
+        // The passenger's own places keep their names in view.
+        dot(point, kind[1], element.dataset[kind[0] + "Label"], true).addTo(map);
         bounds.push(L.latLngBounds([point]));
       }
     });
