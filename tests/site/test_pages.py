@@ -55,7 +55,7 @@ def test_publish_then_see_the_trip(signed_in: FlaskClient) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
     page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
     assert "Votre trajet est publié." in page
-    stops = page[page.index('<ol class="stops">') :]
+    stops = page[page.index('<ol class="stops"') :]
     assert stops.index("Cap-d&#39;Ail") < stops.index("Monaco") < stops.index("Roquebrune-Cap-Martin")
     assert "08:00" in page and "Conducteur :" in page and ">Camille</a>" in page
     assert "par passager" in page and "€" in page and "Petit coffre" in page
@@ -82,7 +82,7 @@ def test_search_finds_a_trip_passing_by(signed_in: FlaskClient) -> None:
     query = {"origin": "monaco", "destination": "beausoleil", "day": TOMORROW.date().isoformat()}
     page = signed_in.get("/search", query_string=query).get_data(as_text=True)
     assert "1 trajet" in page and "Trajet avec Camille" in page
-    assert re.search(r"vous prend le .*vous dépose à", page)
+    assert re.search(r"Vous prend le .*vous dépose à", page)
     assert "versés au conducteur" in page
 
 
@@ -228,3 +228,12 @@ def test_only_the_driver_can_change_a_trip(
     assert signed_in.post(trip + "/cancel", data={"csrf_token": token}).status_code == 403
     assert "Modifier ce trajet" not in signed_in.get(trip).get_data(as_text=True)
     assert signed_in.get("/trips/999/edit").status_code == 404
+
+
+def test_a_free_ride_says_so_instead_of_a_zero_price(signed_in: FlaskClient) -> None:
+    trip = publish(signed_in, contribution="0").headers["Location"]
+    page = signed_in.get(trip).get_data(as_text=True)
+    assert "ne demande aucune participation aux frais" in page and "0,00" not in page
+    day = TOMORROW.date().isoformat()
+    results = signed_in.get(f"/search?origin=Cap-d'Ail&destination=Monaco&day={day}").get_data(as_text=True)
+    assert "Aucune participation demandée" in results and "0,00" not in results
