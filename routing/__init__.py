@@ -15,7 +15,7 @@ Examples
 True
 """
 
-from .cells import DEFAULT_CELL_M, CellSpan, cell_bounds, cell_of, reach_radius_m, route_cells
+from .cells import DEFAULT_CELL_M, CellSpan, cell_bounds, cell_of, detour_cells, reach_radius_m, route_cells
 from .corridor import corridor, distance_to_route, position_along
 from .errors import (
     EmptyGraphError,
@@ -48,6 +48,7 @@ __all__ = [
     "cell_bounds",
     "cell_of",
     "corridor",
+    "detour_cells",
     "distance_to_route",
     "load_graph",
     "position_along",

@@ -1,16 +1,20 @@
 """Grid cells along routes: a spatial pre-filter for searching trips in a database.
 
-When a driver publishes a trip, :func:`route_cells` lists the cells of a fixed global
-grid that the trip's corridor covers, each with the earliest and latest time along the
-route at which the driver passes near it. Stored as rows ``(trip, cell, first_s,
-last_s)``, they let a passenger's search read only the trips that pass near both the
-pickup and the drop-off, in that order::
+When a driver publishes a trip, :func:`detour_cells` lists the cells of a fixed global
+grid where a passenger can be picked up or dropped off within the driver's detour,
+each with when the legs that reach it start and end. Stored as rows ``(trip, cell,
+first_s, last_s)``, they let a passenger's search read only the trips that can reach
+both the pickup and the drop-off, in that order::
 
     SELECT a.trip_id FROM trip_cell a JOIN trip_cell b ON a.trip_id = b.trip_id
     WHERE a.cell = :pickup_cell AND b.cell = :dropoff_cell AND a.first_s <= b.last_s
 
 The exact detour check, :meth:`routing.Router.match_many`, then runs on those trips
-only.
+only. :func:`detour_cells` is exact (it never leaves out a trip that check accepts):
+for each leg it keeps every node ``x`` with ``d(s, x) + d(x, t) <= d(s, t) + detour``,
+found with two Dijkstra searches bounded by that time. :func:`route_cells` is the
+cheaper corridor (the cells within a radius of the route), for when an approximate
+filter is enough.
 
 The grid
 --------
@@ -39,13 +43,13 @@ detour lies within the radius of that node, so the trip is found. Detours are me
 from the road nodes the pickup and the drop-off snap to, so their cells are to be taken
 there too: ``cell_of(graph.node_latlon(router.snap(point)))``.
 
-The limit
----------
+The corridor's limit
+--------------------
 A corridor filter only sees what is near the route. A pickup on another road that
 runs parallel to the route, far from it but nearly as fast, can cost the driver a small
-detour and still lie outside every cell of the trip: such trips are not found. Only
-:meth:`routing.Router.match_many` tells the exact detour; the cells only narrow down the
-trips it is asked about.
+detour and still lie outside every cell of the trip: such trips are not found (on
+Porto, one search in ten missed a trip this way; see ``bench/search_index.py``).
+:func:`detour_cells` has no such limit.
 """
 
 from __future__ import annotations
@@ -58,15 +62,19 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from .graph import LatLon, RoadGraph, check_point
 from .router import Route
+from .simplify import keep_fastest_parallel
 
 __all__ = [
     "DEFAULT_CELL_M",
     "CellSpan",
     "cell_bounds",
     "cell_of",
+    "detour_cells",
     "reach_radius_m",
     "route_cells",
 ]
@@ -355,6 +363,119 @@ def route_cells(
     ]
 
 
+def _cells_of(lat: NDArray[np.float64], lon: NDArray[np.float64], dlat: float) -> NDArray[np.int64]:
+    """:func:`cell_of` for many points at once."""
+    rows = np.floor(lat / dlat).astype(np.int64)
+    cols = np.floor(np.where(lon == 180.0, -180.0, lon) / _col_width(rows, dlat)).astype(np.int64)
+    return _pack(rows, cols)
+
+
+_matrices: dict[int, tuple[weakref.ref[RoadGraph], csr_matrix, csr_matrix]] = {}
+
+
+def _travel_matrices(graph: RoadGraph) -> tuple[csr_matrix, csr_matrix]:
+    """The graph's travel times as sparse matrices, forward and reversed (fastest of
+    parallel edges; a zero time becomes a tiny one, so it stays an edge), once per graph."""
+    key = id(graph)
+    with _top_speeds_lock:
+        found = _matrices.get(key)
+    if found is not None and found[0]() is graph:
+        return found[1], found[2]
+    net = graph.network
+    keep = keep_fastest_parallel(net.tail, net.head, net.time_s)
+    n = graph.node_count
+    times = np.maximum(net.time_s[keep], 1e-9)
+    forward = csr_matrix((times, (net.tail[keep], net.head[keep])), shape=(n, n))
+    backward = csr_matrix((times, (net.head[keep], net.tail[keep])), shape=(n, n))
+    with _top_speeds_lock:
+        _matrices[key] = (weakref.ref(graph), forward, backward)
+    weakref.finalize(graph, _forget, key)
+    return forward, backward
+
+
+def detour_cells(
+    graph: RoadGraph, route: Route, *, max_detour_s: float, cell_m: float = DEFAULT_CELL_M
+) -> list[CellSpan]:
+    """The cells where a passenger can be picked up or dropped off within a detour,
+    with when the legs that can reach them start and end.
+
+    Exact: a node ``x`` inserted between stops ``s`` and ``t`` of the route costs the
+    driver ``d(s, x) + d(x, t) - d(s, t)``. For each leg, one Dijkstra search from
+    ``s`` and one towards ``t``, both stopped at ``d(s, t) + max_detour_s``, give every
+    node within the detour; the cells of those nodes are listed. A pickup and a
+    drop-off the driver can take in order within the detour each lie within it on
+    their own legs, so a search that takes the cells of the snapped pickup and drop-off
+    never leaves out a trip that :meth:`routing.Router.match_many` would accept, other
+    roads than the route's included (which :func:`route_cells` cannot promise).
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        The graph the route was computed on.
+    route : Route
+    max_detour_s : float
+        The longest detour the driver accepts, in seconds; zero or more.
+    cell_m : float, optional
+        Side of the cells in metres, the one given to :func:`cell_of`.
+
+    Returns
+    -------
+    list of CellSpan
+        Sorted by cell id, each id once. ``first_s`` is the time at the start of the
+        first leg that reaches into the cell, ``last_s`` the time at the end of the last
+        one: a pickup's ``first_s`` is at most a later drop-off's ``last_s``.
+
+    Raises
+    ------
+    ValueError
+        If ``max_detour_s`` is negative or not finite, or ``cell_m`` is invalid.
+
+    Examples
+    --------
+    >>> from routing import Router, build_graph
+    >>> graph = build_graph(monaco_pbf)
+    >>> route = Router(graph).route((43.7311, 7.4197), (43.7476, 7.4336))
+    >>> spans = {s.cell: s for s in detour_cells(graph, route, max_detour_s=120, cell_m=1000)}
+    >>> cell_of((43.7355, 7.4210), cell_m=1000) in spans
+    True
+    >>> cell_of((43.60, 7.20), cell_m=1000) in spans  # near Antibes, 20 km away
+    False
+    """
+    dlat = _row_height(cell_m)
+    if isinstance(max_detour_s, bool) or not (math.isfinite(max_detour_s) and max_detour_s >= 0):
+        raise ValueError(f"max_detour_s must be a finite number, zero or more, not {max_detour_s!r}")
+    forward, backward = _travel_matrices(graph)
+    net = graph.network
+    offsets = np.concatenate(([0.0], np.cumsum(route.leg_time_s)))
+    ids, first, last = [], [], []
+    for leg, leg_time in enumerate(route.leg_time_s):
+        budget = leg_time + max_detour_s
+        # Rounding: the router adds times in another order than Dijkstra does.
+        slack = 1e-6 * budget + 1e-3
+        from_s = dijkstra(forward, indices=route.stops[leg], limit=budget + slack)
+        to_t = dijkstra(backward, indices=route.stops[leg + 1], limit=budget + slack)
+        within = np.flatnonzero(from_s + to_t <= budget + slack)
+        cells = np.unique(_cells_of(net.lat[within], net.lon[within], dlat))
+        ids.append(cells)
+        first.append(np.full(len(cells), offsets[leg]))
+        last.append(np.full(len(cells), offsets[leg + 1]))
+    if not ids or not sum(len(c) for c in ids):
+        return []
+    all_ids = np.concatenate(ids)
+    order = np.argsort(all_ids, kind="stable")
+    all_ids = all_ids[order]
+    starts = _group_bounds(all_ids[1:] != all_ids[:-1])
+    return [
+        CellSpan(cell, f, la)
+        for cell, f, la in zip(
+            all_ids[starts].tolist(),
+            np.minimum.reduceat(np.concatenate(first)[order], starts).tolist(),
+            np.maximum.reduceat(np.concatenate(last)[order], starts).tolist(),
+            strict=True,
+        )
+    ]
+
+
 _top_speeds: dict[int, tuple[weakref.ref[RoadGraph], float]] = {}
 _top_speeds_lock = threading.Lock()
 
@@ -383,6 +504,7 @@ def _top_speed_ms(graph: RoadGraph) -> float:
 def _forget(key: int) -> None:
     with _top_speeds_lock:
         _top_speeds.pop(key, None)
+        _matrices.pop(key, None)
 
 
 def reach_radius_m(graph: RoadGraph, seconds: float) -> float:

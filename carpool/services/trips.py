@@ -14,7 +14,7 @@ from shapely.geometry import LineString
 from sqlalchemy import delete, select
 
 from routing import LatLon, Route, RoutingError
-from routing.cells import reach_radius_m, route_cells
+from routing.cells import detour_cells
 
 from ..extensions import db
 from ..models import Trip, TripCell, TripStop, User
@@ -201,14 +201,12 @@ def _fill(trip: Trip, draft: TripDraft, route: Route) -> None:
 
 
 def _index(trip: Trip, route: Route) -> None:
-    """(Re)build the trip's search cells: wherever its driver can leave the route,
-    reach a passenger and come back within the detour they accept."""
+    """(Re)build the trip's search cells: wherever its driver can pick a passenger up
+    or drop them off within the detour they accept (see :func:`routing.cells.detour_cells`)."""
     db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
-    graph = get_router().graph
-    radius = reach_radius_m(graph, trip.max_detour_s / 2)
     db.session.add_all(
         TripCell(trip_id=trip.id, cell=span.cell, first_s=span.first_s, last_s=span.last_s)
-        for span in route_cells(graph, route, radius_m=radius)
+        for span in detour_cells(get_router().graph, route, max_detour_s=trip.max_detour_s)
     )
 
 

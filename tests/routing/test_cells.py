@@ -21,6 +21,7 @@ from routing import (
     Router,
     cell_bounds,
     cell_of,
+    detour_cells,
     reach_radius_m,
     route_cells,
 )
@@ -349,3 +350,45 @@ def test_triples_sort_with_one_key_or_many(spread: int) -> None:
     order = cells_module._sort_triples(a, b, c)
     triples = list(zip(a[order].tolist(), b[order].tolist(), c[order].tolist(), strict=True))
     assert triples == sorted(triples)
+
+
+# -- detour_cells: exact for the site's search ------------------------------------
+
+
+@pytest.mark.parametrize("max_detour_s", [0.0, 60.0, 300.0])
+def test_detour_cells_keep_every_pickup_and_dropoff_the_driver_accepts(
+    monaco: RoadGraph, monaco_router: Router, max_detour_s: float
+) -> None:
+    """Whatever pair of nodes ``match`` accepts within the detour, the pickup's and the
+    drop-off's cells are listed, in an order the search's condition lets through."""
+    rng = np.random.default_rng(int(max_detour_s) + 11)
+    trips = random_routes(monaco, monaco_router, seed=int(max_detour_s) + 5, count=4)
+    # A trip with a stopover too: pickups and drop-offs on different legs.
+    trips.append(monaco_router.route((43.7311, 7.4197), (43.7476, 7.4336), via=[(43.7395, 7.4282)]))
+    accepted = 0
+    for route in trips:
+        spans = {s.cell: s for s in detour_cells(monaco, route, max_detour_s=max_detour_s)}
+        assert all(s.first_s <= s.last_s for s in spans.values())
+        # Pickups and drop-offs on the route itself, and anywhere.
+        on_route = [route.nodes[int(i)] for i in rng.integers(len(route.nodes), size=30)]
+        anywhere = [int(i) for i in rng.integers(monaco.node_count, size=30)]
+        for p, d in zip(on_route + anywhere, anywhere[::-1] + on_route[::-1], strict=True):
+            pickup, dropoff = monaco.node_latlon(p), monaco.node_latlon(d)
+            match = monaco_router.match(route, pickup, dropoff, max_detour_s=max_detour_s)
+            if match is None or match.detour_s > max_detour_s:
+                continue
+            accepted += 1
+            a, b = spans.get(cell_of(pickup)), spans.get(cell_of(dropoff))
+            assert a is not None and b is not None and a.first_s <= b.last_s
+    assert accepted >= 5  # the check ran on real matches
+
+
+def test_detour_cells_leave_out_what_is_beyond_the_detour(monaco: RoadGraph, monaco_router: Router) -> None:
+    route = monaco_router.route((43.7311, 7.4197), (43.7476, 7.4336))
+    small = detour_cells(monaco, route, max_detour_s=0, cell_m=500)
+    large = detour_cells(monaco, route, max_detour_s=900, cell_m=500)
+    assert {s.cell for s in small} < {s.cell for s in large}
+    # The route's own nodes are always within a zero detour.
+    assert {cell_of(monaco.node_latlon(n), cell_m=500) for n in route.nodes} <= {s.cell for s in small}
+    with pytest.raises(ValueError):
+        detour_cells(monaco, route, max_detour_s=-1)
