@@ -18,6 +18,9 @@ _DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("fr", "en"),
     "TIMEZONE": "Europe/Paris",
     "MAX_SNAP_M": 5_000.0,
+    # Side of the search index's cells: smaller reads fewer trips per search and
+    # stores more rows per trip. Run 'flask trips reindex' after changing it.
+    "SEARCH_CELL_M": 5_000.0,
     "MAIL_SERVER": "",
     "MAIL_PORT": 587,
     "MAIL_USERNAME": "",
@@ -36,6 +39,7 @@ _DEFAULTS: dict[str, Any] = {
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
+    "SEARCH_CELL_M": float,
     "GEOCODER_TIMEOUT": float,
     "MAIL_PORT": int,
     "CONTRIBUTION_PER_KM": float,

@@ -23,7 +23,15 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+)
 
 from .i18n import LANGUAGE_NAMES
 
@@ -41,6 +49,12 @@ __all__ = [
 ]
 
 _REQUIRED = _l("This field is required.")
+
+
+def _finite(form: FlaskForm, field: DecimalField) -> None:
+    """Refuses "NaN" and "Infinity", which Decimal reads as numbers."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("Not a possible amount."))
 
 
 class RegisterForm(FlaskForm):  # type: ignore[misc]
@@ -66,7 +80,7 @@ LUGGAGE_CHOICES = [
 class EditTripForm(FlaskForm):  # type: ignore[misc]
     origin = StringField(_l("From"), validators=[DataRequired(_REQUIRED), Length(max=200)])
     stopovers = FieldList(
-        StringField(_l("Stopover"), validators=[Optional(), Length(max=200)]), min_entries=6
+        StringField(_l("Stopover"), validators=[Optional(), Length(max=200)]), min_entries=6, max_entries=6
     )
     destination = StringField(_l("To"), validators=[DataRequired(_REQUIRED), Length(max=200)])
     day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
@@ -84,7 +98,7 @@ class EditTripForm(FlaskForm):  # type: ignore[misc]
     contribution = DecimalField(
         _l("Contribution per passenger for the whole trip (empty: suggested)"),
         places=2,
-        validators=[Optional(), NumberRange(0, 10_000, _l("Not a possible amount."))],
+        validators=[Optional(), _finite, NumberRange(0, 10_000, _l("Not a possible amount."))],
     )
     luggage = SelectField(_l("Luggage per passenger"), choices=LUGGAGE_CHOICES, default="medium")
     pets = BooleanField(_l("Pets welcome"))

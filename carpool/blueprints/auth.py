@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
@@ -13,6 +13,7 @@ from ..forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from ..i18n import select_locale
 from ..models import User
 from ..services import accounts, mail
+from . import local_path
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
@@ -86,7 +87,7 @@ def login() -> str | Response:
             assert user is not None
             login_user(user)
             flash(_("Hello %(name)s!", name=user.display_name))
-            return redirect(url_for("main.index"))
+            return redirect(local_path(request.args.get("next")) or url_for("main.index"))
         error = _("This e-mail address and password do not match an account.")
     return render_template("auth/login.html", form=form, error=error)
 

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..forms import SearchForm
 from ..services import members
+from . import local_path
 
 bp = Blueprint("main", __name__)
 
@@ -25,8 +26,4 @@ def set_language() -> Response:
     session["language"] = language
     if current_user.is_authenticated:
         members.set_language(current_user.id, language)
-    target = request.form.get("next", "")
-    # Only paths of this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(local_path(request.form.get("next")) or url_for("main.index"))

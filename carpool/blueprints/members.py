@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from ..forms import ProfileForm
 from ..services import members
+from . import ID
 
 bp = Blueprint("members", __name__)
 
@@ -34,7 +35,7 @@ def edit_profile() -> str | Response:
     return render_template("members/edit.html", form=form, error=error)
 
 
-@bp.get("/members/<int:user_id>")
+@bp.get(f"/members/<{ID}:user_id>")
 def show(user_id: int) -> str:
     try:
         member = members.public_profile(user_id)

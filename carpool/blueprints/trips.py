@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from ..forms import CancelTripForm, EditTripForm, TripForm
 from ..services import trips
 from ..services.messages import FieldError
+from . import ID
 
 bp = Blueprint("trips", __name__, url_prefix="/trips")
 
@@ -68,13 +69,17 @@ def new() -> str | Response:
     return render_template("trips/new.html", form=form, error=error)
 
 
-def _edit_form(trip_id: int) -> EditTripForm:
+def _edit_form(trip_id: int) -> EditTripForm | None:
+    """The edit form filled with the trip, or None (and a message) if it cannot change."""
     try:
         draft = trips.draft_of(trip_id, current_user.id)
     except trips.TripNotFound:
         abort(404)
     except trips.NotYourTrip:
         abort(403)
+    except trips.TripError as refused:
+        flash(str(refused.message), "error")
+        return None
     data = asdict(draft)
     data.update(data.pop("options"))
     data["stopovers"] = list(draft.stopovers)
@@ -83,10 +88,12 @@ def _edit_form(trip_id: int) -> EditTripForm:
     return EditTripForm(data=data)
 
 
-@bp.route("/<int:trip_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/<{ID}:trip_id>/edit", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
 def edit(trip_id: int) -> str | Response:
     form = _edit_form(trip_id)
+    if form is None:
+        return redirect(url_for("trips.show", trip_id=trip_id))
     error = None
     if form.validate_on_submit():
         try:
@@ -101,7 +108,7 @@ def edit(trip_id: int) -> str | Response:
     return render_template("trips/edit.html", form=form, error=error, trip_id=trip_id)
 
 
-@bp.post("/<int:trip_id>/cancel")
+@bp.post(f"/<{ID}:trip_id>/cancel")
 @login_required  # type: ignore[untyped-decorator]
 def cancel(trip_id: int) -> Response:
     form = CancelTripForm()
@@ -130,7 +137,7 @@ def _point(text: str | None) -> tuple[float, float] | None:
     return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
 
 
-@bp.get("/<int:trip_id>")
+@bp.get(f"/<{ID}:trip_id>")
 def show(trip_id: int) -> str:
     try:
         trip = trips.get_trip(trip_id)

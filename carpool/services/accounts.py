@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from ..extensions import db
 from ..models import User
 from ..models.user import utcnow
 from .messages import ServiceError
+from .text import clean_name
 
 __all__ = [
     "AccountError",
@@ -74,12 +74,6 @@ def find_by_email(email: str) -> User | None:
 def _check_password(password: str) -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise AccountError(_l("Choose a password of at least %(least)d characters.", least=MIN_PASSWORD))
-
-
-def clean_name(name: str) -> str:
-    """A name without control characters, with single spaces between words."""
-    visible = "".join(c for c in name if not unicodedata.category(c).startswith("C"))
-    return " ".join(visible.split())
 
 
 def _validate(form: Registration) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Alert
 from . import places
 from .messages import ServiceError
+from .search import MAX_FLEX_DAYS
 
 __all__ = ["MAX_ALERTS", "AlertError", "create_alert"]
 
@@ -33,13 +34,16 @@ def create_alert(user_id: int, origin: str, destination: str, day: date, flex_da
     FieldError
         For a place name the gazetteer does not know.
     AlertError
-        For a day in the past, a flexibility out of 0–3 days, or too many alerts.
+        For a day in the past or more than a year ahead, a flexibility out of 0–3
+        days, or too many alerts.
     """
     today = datetime.now(UTC).astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
     if day < today:
         raise AlertError(_l("This date has passed."))
-    if not 0 <= flex_days <= 3:
-        raise AlertError(_l("Dates can be flexible by at most %(days)d days.", days=3))
+    if day > today + timedelta(days=366):
+        raise AlertError(_l("Alerts can be set up to one year ahead."))
+    if not 0 <= flex_days <= MAX_FLEX_DAYS:
+        raise AlertError(_l("Dates can be flexible by at most %(days)d days.", days=MAX_FLEX_DAYS))
     start = places.place_for_field(origin, "origin")
     end = places.place_for_field(destination, "destination")
     same = db.session.scalar(

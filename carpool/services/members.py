@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import PREFERENCES, Trip, User
-from .accounts import clean_name
 from .messages import ServiceError
+from .text import clean_name, clean_text
 
 __all__ = [
     "MemberNotFound",
@@ -129,7 +129,7 @@ def update_profile(user_id: int, profile: Profile) -> None:
     """
     user = _user(user_id)
     user.display_name = _validate(profile)
-    user.bio = profile.bio.strip()
+    user.bio = clean_text(profile.bio, limit=MAX_BIO)
     user.phone = profile.phone.strip()
     user.car_model = clean_name(profile.car_model)
     user.car_colour = clean_name(profile.car_colour)

@@ -49,7 +49,7 @@ def get_router() -> Router:
 
 def cached_route(key: int, points: list[tuple[float, float]]) -> Route:
     """The route through ``points``, remembered under ``key`` (a trip id) for the
-    loaded router.
+    loaded router, and computed again when the points are not those it was for.
 
     Raises
     ------
@@ -59,7 +59,8 @@ def cached_route(key: int, points: list[tuple[float, float]]) -> Route:
     cache: OrderedDict[int, Route] = current_app.extensions.setdefault(_ROUTES_KEY, OrderedDict())
     with _lock:
         route = cache.get(key)
-        if route is not None:
+        # Another worker may have changed the trip: its stops tell.
+        if route is not None and route.points == tuple(points):
             cache.move_to_end(key)
             return route
     route = get_router().route(points[0], points[-1], via=points[1:-1])

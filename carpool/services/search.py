@@ -120,13 +120,15 @@ def _gap_minutes(pickup_at: datetime, query: SearchQuery, zone: ZoneInfo) -> flo
     return abs((pickup_at.astimezone(zone).date() - query.day).days) * 24 * 60.0
 
 
-def _candidates(pickup_node: int, dropoff_node: int, start: datetime, end: datetime) -> list[Trip]:
+def _candidates(pickup_node: int, dropoff_node: int, earliest: datetime, end: datetime) -> list[Trip]:
     """Published trips of the dates whose search cells hold the pickup, then the
     drop-off: the index built at publishing (see :mod:`routing.cells`) spares
-    exact detours for every other trip."""
+    exact detours for every other trip. ``earliest`` is the earliest departure that
+    can still reach the pickup in the window."""
     graph = get_router().graph
-    pickup_cell = cell_of(graph.node_latlon(pickup_node))
-    dropoff_cell = cell_of(graph.node_latlon(dropoff_node))
+    cell_m = current_app.config["SEARCH_CELL_M"]
+    pickup_cell = cell_of(graph.node_latlon(pickup_node), cell_m=cell_m)
+    dropoff_cell = cell_of(graph.node_latlon(dropoff_node), cell_m=cell_m)
     near_pickup, near_dropoff = aliased(TripCell), aliased(TripCell)
     return list(
         db.session.scalars(
@@ -135,9 +137,7 @@ def _candidates(pickup_node: int, dropoff_node: int, start: datetime, end: datet
             .join(near_dropoff, (near_dropoff.trip_id == Trip.id) & (near_dropoff.cell == dropoff_cell))
             .where(
                 Trip.status == "published",
-                # A trip that left before the window (or before now) may still pass
-                # the pickup inside it.
-                Trip.departure_at >= start - _LONGEST_TRIP,
+                Trip.departure_at >= earliest,
                 Trip.departure_at <= end,
                 # The driver passes near the pickup before passing near the drop-off.
                 near_pickup.first_s <= near_dropoff.last_s,
@@ -165,13 +165,16 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     try:
         start, end = _window(query, zone)
+        # A trip that left before the window (or before now) may still pass the
+        # pickup inside it.
+        earliest = start - _LONGEST_TRIP
         router = get_router()
         pickup_node, dropoff_node = router.snap(query.pickup), router.snap(query.dropoff)
     except OverflowError as error:
         raise SearchError(_l("This date is out of range.")) from error
     except RoutingError as error:
         raise SearchError(routing_problem(error)) from error
-    trips = _candidates(pickup_node, dropoff_node, start, end)
+    trips = _candidates(pickup_node, dropoff_node, earliest, end)
     routable: list[tuple[Trip, Route]] = []
     for trip in trips:
         try:

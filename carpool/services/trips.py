@@ -21,6 +21,7 @@ from ..models import Trip, TripCell, TripStop, User
 from . import places
 from .messages import FieldError, Money, ServiceError, routing_problem
 from .roads import cached_route, forget_route, get_router, remember_route
+from .text import clean_name, clean_text
 
 __all__ = [
     "LUGGAGE_SIZES",
@@ -180,22 +181,26 @@ def _contribution(draft: TripDraft, route: Route) -> int:
 
 
 def _fill(trip: Trip, draft: TripDraft, route: Route) -> None:
-    """Write a checked draft and its route into ``trip`` (new or changed)."""
+    """Write a checked draft and its route into ``trip`` (new or changed); refuses
+    before changing anything."""
+    contribution = _contribution(draft, route)
     trip.departure_at = draft.departure
     trip.seats = draft.seats
     trip.max_detour_s = draft.max_detour_min * 60
     trip.time_s = route.time_s
     trip.length_m = route.length_m
-    trip.contribution_cents = _contribution(draft, route)
+    trip.contribution_cents = contribution
     trip.currency = current_app.config["CURRENCY"]
-    trip.comment = draft.comment.strip()[:2000]
+    trip.comment = clean_text(draft.comment, limit=2000)
     trip.luggage = draft.options.luggage
     trip.pets = draft.options.pets
     trip.smoking = draft.options.smoking
     trip.max_two_back = draft.options.max_two_back
     offsets = [0.0, *itertools.accumulate(route.leg_time_s)]
     trip.stops = [
-        TripStop(position=position, name=stop.name[:200], lat=stop.lat, lon=stop.lon, offset_s=offset)
+        TripStop(
+            position=position, name=clean_name(stop.name)[:200], lat=stop.lat, lon=stop.lon, offset_s=offset
+        )
         for position, (stop, offset) in enumerate(zip(draft.stops, offsets, strict=True))
     ]
 
@@ -206,7 +211,12 @@ def _index(trip: Trip, route: Route) -> None:
     db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
     db.session.add_all(
         TripCell(trip_id=trip.id, cell=span.cell, first_s=span.first_s, last_s=span.last_s)
-        for span in detour_cells(get_router().graph, route, max_detour_s=trip.max_detour_s)
+        for span in detour_cells(
+            get_router().graph,
+            route,
+            max_detour_s=trip.max_detour_s,
+            cell_m=current_app.config["SEARCH_CELL_M"],
+        )
     )
 
 
@@ -308,10 +318,26 @@ def update(trip_id: int, driver_id: int, draft: TripDraft, *, now: datetime | No
     route = _checked(driver_id, draft, now)
     _fill(trip, draft, route)
     trip.updated_at = now
+    _unlink_if_out_of_order(trip)
     _index(trip, route)
     db.session.commit()
     forget_route(trip.id)
     remember_route(trip.id, route)
+
+
+def _arrival(trip: Trip) -> datetime:
+    return trip.departure_at + timedelta(seconds=trip.time_s)
+
+
+def _unlink_if_out_of_order(trip: Trip) -> None:
+    """A changed trip stays linked to its outward or return trip only while the
+    return still leaves after the outward trip arrives."""
+    outward = db.session.get(Trip, trip.outward_id) if trip.outward_id else None
+    if outward is not None and _arrival(outward) > trip.departure_at:
+        trip.outward_id = None
+    for back in db.session.scalars(select(Trip).where(Trip.outward_id == trip.id)):
+        if _arrival(trip) > back.departure_at:
+            back.outward_id = None
 
 
 def cancel(trip_id: int, driver_id: int, reason: str = "", *, now: datetime | None = None) -> None:
@@ -331,7 +357,7 @@ def cancel(trip_id: int, driver_id: int, reason: str = "", *, now: datetime | No
     _changeable(trip, now)
     trip.status = "cancelled"
     trip.cancelled_at = now
-    trip.cancel_reason = reason.strip()[:500]
+    trip.cancel_reason = clean_text(reason, limit=500)
     db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
     db.session.commit()
     forget_route(trip.id)
@@ -349,6 +375,11 @@ def reindex(*, now: datetime | None = None) -> ReindexReport:
     """Route and index again every published trip that may still be on its way, as
     after a new road graph is imported. Trips that cannot be routed in the new
     region leave the index (and so the search) until they are edited.
+
+    Raises
+    ------
+    RoadGraphMissing
+        If no road graph has been imported.
     """
     now = now or datetime.now(UTC)
     indexed = unroutable = 0
@@ -458,10 +489,11 @@ def draft_of(trip_id: int, driver_id: int) -> NamedTrip:
 
     Raises
     ------
-    TripNotFound, NotYourTrip
-        As :func:`update`.
+    TripNotFound, NotYourTrip, TripError
+        As :func:`update`: a cancelled or departed trip cannot be changed.
     """
     trip = _own_trip(trip_id, driver_id)
+    _changeable(trip, datetime.now(UTC))
     local = trip.departure_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
     names = [s.name for s in trip.stops]
     suggested = trip.contribution_cents == suggested_contribution_cents(trip.length_m)

@@ -5,12 +5,31 @@
 "use strict";
 
 (function () {
-  var ATTRIBUTION =
-    '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors';
+  /* Leaflet writes attributions and tooltips as HTML: every text from the page (place
+   * names come from OpenStreetMap, which anyone can edit) goes in as text only. */
+  function escaped(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span.innerHTML;
+  }
+
+  function textNode(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
+  function attribution(element) {
+    // The page gives it in the reader's language; the licence page is linked.
+    return escaped(element.dataset.attribution).replace(
+      "OpenStreetMap",
+      '<a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+    );
+  }
 
   function baseMap(element) {
     var map = L.map(element, { scrollWheelZoom: false });
-    L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: ATTRIBUTION }).addTo(map);
+    L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: attribution(element) }).addTo(map);
     // The attribution control is part of the licence: never removed.
     map.attributionControl.setPrefix(false);
     return map;
@@ -19,7 +38,7 @@
   function dot(latlng, colour, label, permanent) {
     return L.circleMarker(latlng, {
       radius: 8, color: "#ffffff", weight: 2, fillColor: colour, fillOpacity: 1,
-    }).bindTooltip(label, { permanent: Boolean(permanent) });
+    }).bindTooltip(textNode(label), { permanent: Boolean(permanent) });
   }
 
   /* A trip: its road, its stops, and the passenger's pickup and drop-off. */
@@ -70,7 +89,7 @@
       var label = document.querySelector('label[for="' + target.id + '"]');
       markers[target.id] = dot(event.latlng, "#b3261e", label ? label.textContent : target.id).addTo(map);
       var status = element.parentNode.querySelector("[data-picked]");
-      if (status) { status.textContent = (label ? label.textContent + " : " : "") + target.value; }
+      if (status) { status.textContent = (label ? label.textContent + " — " : "") + target.value; }
       current = fields[(fields.indexOf(target) + 1) % fields.length];
     });
   }
