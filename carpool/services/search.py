@@ -20,7 +20,8 @@ from ..extensions import db
 from ..models import Trip, TripCell
 from . import places
 from .messages import ServiceError, routing_problem
-from .roads import cached_route, get_router
+from .roads import get_router
+from .trips import trip_route
 
 __all__ = ["MAX_FLEX_DAYS", "SearchError", "SearchQuery", "SearchResult", "find", "find_named"]
 
@@ -63,17 +64,6 @@ class SearchResult:
     currency: str
     seats_left: int
     score: float
-
-
-def trip_route(trip: Trip) -> Route:
-    """The trip's route, computed once per process (and again after a new import).
-
-    Raises
-    ------
-    routing.RoutingError
-        If the trip's stops are not in the region any more (a new region imported).
-    """
-    return cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
 
 
 def leg_price_cents(contribution_cents: int, shared_m: float, trip_m: float) -> int:

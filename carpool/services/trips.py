@@ -42,6 +42,7 @@ __all__ = [
     "publish_named",
     "reindex",
     "suggested_contribution_cents",
+    "trip_route",
     "update",
     "update_named",
 ]
@@ -389,7 +390,7 @@ def reindex(*, now: datetime | None = None) -> ReindexReport:
     for trip in trips:
         forget_route(trip.id)
         try:
-            route = cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
+            route = trip_route(trip)
         except RoutingError:
             db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
             unroutable += 1
@@ -508,9 +509,7 @@ def draft_of(trip_id: int, driver_id: int) -> NamedTrip:
         # A suggested contribution stays "suggested": it follows the route if it changes.
         contribution_cents=None if suggested else trip.contribution_cents,
         comment=trip.comment,
-        options=TripOptions(
-            luggage=trip.luggage, pets=trip.pets, smoking=trip.smoking, max_two_back=trip.max_two_back
-        ),
+        options=_options(trip),
     )
 
 
@@ -553,9 +552,27 @@ class TripView:
         return self.stops[0].at <= datetime.now(UTC)
 
 
+def _options(trip: Trip) -> TripOptions:
+    return TripOptions(
+        luggage=trip.luggage, pets=trip.pets, smoking=trip.smoking, max_two_back=trip.max_two_back
+    )
+
+
+def trip_route(trip: Trip) -> Route:
+    """The trip's route, computed once per process (and again after a new import or a
+    change of its stops).
+
+    Raises
+    ------
+    routing.RoutingError
+        If the trip's stops are not in the region any more (a new region imported).
+    """
+    return cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
+
+
 def _path(trip: Trip) -> tuple[LatLon, ...]:
     try:
-        route = cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
+        route = trip_route(trip)
     except RoutingError:
         return ()
     if len(route.coords) < 2:
@@ -594,9 +611,7 @@ def get_trip(trip_id: int) -> TripView:
         comment=trip.comment,
         status=trip.status,
         cancel_reason=trip.cancel_reason,
-        options=TripOptions(
-            luggage=trip.luggage, pets=trip.pets, smoking=trip.smoking, max_two_back=trip.max_two_back
-        ),
+        options=_options(trip),
         path=_path(trip),
         outward_id=trip.outward_id,
         return_id=return_id,
