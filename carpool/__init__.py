@@ -40,9 +40,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
-    from .blueprints import alerts, auth, main, members, places, search, trips
+    from .blueprints import alerts, auth, bookings, main, members, places, search, trips
 
-    for blueprint in (main.bp, auth.bp, members.bp, places.bp, search.bp, trips.bp, alerts.bp):
+    for blueprint in (main.bp, auth.bp, members.bp, places.bp, search.bp, trips.bp, bookings.bp, alerts.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(_leaflet())
     commands.register(app)

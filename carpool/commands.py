@@ -142,7 +142,7 @@ def update_translations() -> None:
     """Extract the UI strings and merge them into every language's catalogue."""
     with tempfile.TemporaryDirectory() as tmp:
         pot = str(Path(tmp) / "messages.pot")
-        _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-o", pot, ".")
+        _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_ngettext:1,2", "-o", pot, ".")
         _pybabel("update", "-i", pot, "-d", "translations", "--no-fuzzy-matching")
 
 

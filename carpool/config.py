@@ -36,12 +36,15 @@ _DEFAULTS: dict[str, Any] = {
     "CONTRIBUTION_PER_KM": 0.06,
     "CONTRIBUTION_CEILING_PER_KM": 0.10,
     "CURRENCY": "EUR",
+    # A booking cancelled this close to the pickup counts as a late cancellation.
+    "LATE_CANCELLATION_HOURS": 24,
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
     "SEARCH_CELL_M": float,
     "GEOCODER_TIMEOUT": float,
     "MAIL_PORT": int,
+    "LATE_CANCELLATION_HOURS": int,
     "CONTRIBUTION_PER_KM": float,
     "CONTRIBUTION_CEILING_PER_KM": float,
 }

@@ -37,6 +37,8 @@ from .i18n import LANGUAGE_NAMES
 
 __all__ = [
     "AlertForm",
+    "AnswerForm",
+    "BookingForm",
     "CancelTripForm",
     "EditTripForm",
     "LoginForm",
@@ -104,6 +106,7 @@ class EditTripForm(FlaskForm):  # type: ignore[misc]
     pets = BooleanField(_l("Pets welcome"))
     smoking = BooleanField(_l("Smoking allowed"))
     max_two_back = BooleanField(_l("At most two passengers in the back"))
+    instant_booking = BooleanField(_l("Accept bookings at once, without answering each"))
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
 
 
@@ -158,6 +161,25 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
         choices=[SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()],
         default="fr",
     )
+
+
+class BookingForm(FlaskForm):  # type: ignore[misc]
+    """Seats on a trip, from the passenger's places (carried from the search result)."""
+
+    seats = IntegerField(
+        _l("Seats"), default=1, validators=[InputRequired(_REQUIRED), NumberRange(1, 8, _l("From 1 to 8."))]
+    )
+    message = TextAreaField(_l("Message to the driver"), validators=[Optional(), Length(max=1000)])
+    pickup = HiddenField(validators=[DataRequired(), Length(max=60)])
+    dropoff = HiddenField(validators=[DataRequired(), Length(max=60)])
+    pickup_name = HiddenField(validators=[Optional(), Length(max=200)])
+    dropoff_name = HiddenField(validators=[Optional(), Length(max=200)])
+
+
+class AnswerForm(FlaskForm):  # type: ignore[misc]
+    """Accept, decline or cancel a booking, with an optional reason."""
+
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)])
 
 
 class AlertForm(FlaskForm):  # type: ignore[misc]

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import CancelTripForm, EditTripForm, TripForm
-from ..services import trips
+from ..forms import BookingForm, CancelTripForm, EditTripForm, TripForm
+from ..services import bookings, trips
 from ..services.messages import FieldError
-from . import ID
+from . import ID, point_arg
 
 bp = Blueprint("trips", __name__, url_prefix="/trips")
 
@@ -45,6 +45,7 @@ def _named(form: EditTripForm) -> trips.NamedTrip:
             pets=form.pets.data,
             smoking=form.smoking.data,
             max_two_back=form.max_two_back.data,
+            instant_booking=form.instant_booking.data,
         ),
         return_day=form.return_day.data if isinstance(form, TripForm) else None,
         return_hour=form.return_hour.data if isinstance(form, TripForm) else None,
@@ -128,28 +129,28 @@ def cancel(trip_id: int) -> Response:
     return redirect(url_for("trips.show", trip_id=trip_id))
 
 
-def _point(text: str | None) -> tuple[float, float] | None:
-    """A "lat,lon" from the address (a search result's pickup or drop-off), if valid."""
-    try:
-        lat, lon = (float(part) for part in (text or "").split(","))
-    except ValueError:
-        return None
-    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
-
-
 @bp.get(f"/<{ID}:trip_id>")
 def show(trip_id: int) -> str:
     try:
         trip = trips.get_trip(trip_id)
     except trips.TripNotFound:
         abort(404)
-    pickup, dropoff = _point(request.args.get("pickup")), _point(request.args.get("dropoff"))
+    pickup, dropoff = point_arg(request.args.get("pickup")), point_arg(request.args.get("dropoff"))
     map_data = {
         "path": trip.path,
         "stops": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in trip.stops],
         "pickup": pickup,
         "dropoff": dropoff,
     }
+    is_driver = current_user.is_authenticated and current_user.id == trip.driver_id
+    booking_form = BookingForm(
+        data={
+            "pickup": request.args.get("pickup", ""),
+            "dropoff": request.args.get("dropoff", ""),
+            "pickup_name": request.args.get("pickup_name", ""),
+            "dropoff_name": request.args.get("dropoff_name", ""),
+        }
+    )
     return render_template(
         "trips/show.html",
         trip=trip,
@@ -157,4 +158,6 @@ def show(trip_id: int) -> str:
         dropoff=dropoff,
         map_data=map_data,
         cancel_form=CancelTripForm(),
+        booking_form=booking_form,
+        held=bookings.trip_bookings(trip.id, current_user.id) if is_driver else [],
     )

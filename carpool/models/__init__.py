@@ -1,8 +1,20 @@
 """Database models: one module per area; every schema change has a migration."""
 
 from .alert import Alert
+from .booking import BOOKING_STATES, Booking, BookingEvent
 from .place import Place
 from .trip import Trip, TripCell, TripStop
 from .user import PREFERENCES, User
 
-__all__ = ["PREFERENCES", "Alert", "Place", "Trip", "TripCell", "TripStop", "User"]
+__all__ = [
+    "BOOKING_STATES",
+    "PREFERENCES",
+    "Alert",
+    "Booking",
+    "BookingEvent",
+    "Place",
+    "Trip",
+    "TripCell",
+    "TripStop",
+    "User",
+]

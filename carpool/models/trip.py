@@ -49,6 +49,12 @@ class Trip(db.Model):  # type: ignore[name-defined,misc]
     smoking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     max_two_back: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
+    #: Bookings are accepted at once, without the driver's answer.
+    instant_booking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Raised by every change of seats: the update that raises it locks the trip's
+    #: row until the change is committed, so seat changes happen one at a time.
+    seats_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
     #: For a return trip published with its outward trip: that trip.
     outward_id: Mapped[int | None] = mapped_column(
         ForeignKey("trip.id", ondelete="SET NULL"), default=None, index=True

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from shapely.geometry import LineString
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from routing import LatLon, Route, RoutingError
 from routing.cells import detour_cells
 
 from ..extensions import db
-from ..models import Trip, TripCell, TripStop, User
-from . import places
+from ..models import Booking, Trip, TripCell, TripStop, User
+from . import places, seats
 from .messages import FieldError, Money, ServiceError, routing_problem
 from .roads import cached_route, forget_route, get_router, remember_route
 from .text import clean_name, clean_text
@@ -84,6 +84,7 @@ class TripOptions:
     pets: bool = False
     smoking: bool = False
     max_two_back: bool = False  # at most two passengers on the back seat
+    instant_booking: bool = False  # bookings accepted without the driver's answer
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def _fill(trip: Trip, draft: TripDraft, route: Route) -> None:
     trip.pets = draft.options.pets
     trip.smoking = draft.options.smoking
     trip.max_two_back = draft.options.max_two_back
+    trip.instant_booking = draft.options.instant_booking
     offsets = [0.0, *itertools.accumulate(route.leg_time_s)]
     trip.stops = [
         TripStop(
@@ -311,12 +313,14 @@ def update(trip_id: int, driver_id: int, draft: TripDraft, *, now: datetime | No
     NotYourTrip
         If ``driver_id`` is not its driver.
     TripError
-        As :func:`publish`, or for a cancelled or departed trip.
+        As :func:`publish`, for a cancelled or departed trip, or for a change of
+        places, departure or seats that bookings forbid.
     """
     now = now or datetime.now(UTC)
     trip = _own_trip(trip_id, driver_id)
     _changeable(trip, now)
     route = _checked(driver_id, draft, now)
+    _keep_what_passengers_booked(trip, draft)
     _fill(trip, draft, route)
     trip.updated_at = now
     _unlink_if_out_of_order(trip)
@@ -324,6 +328,25 @@ def update(trip_id: int, driver_id: int, draft: TripDraft, *, now: datetime | No
     db.session.commit()
     forget_route(trip.id)
     remember_route(trip.id, route)
+
+
+def _keep_what_passengers_booked(trip: Trip, draft: TripDraft) -> None:
+    """While bookings hold seats, the places and the departure they were made for stay,
+    and so do the seats they hold."""
+    holding = db.session.scalar(
+        select(func.count(Booking.id)).where(Booking.trip_id == trip.id, Booking.status.in_(seats.HOLDING))
+    )
+    if not holding:
+        return
+    same_stops = [(s.lat, s.lon) for s in trip.stops] == [(s.lat, s.lon) for s in draft.stops]
+    if not same_stops or draft.departure != trip.departure_at:
+        raise TripError(
+            _l("Passengers have booked this trip: its places and departure stay. Cancel it if you must.")
+        )
+    seats.lock(trip.id)
+    if draft.seats < seats.booked(trip.id, 0.0, trip.time_s + 1):
+        db.session.rollback()
+        raise TripError(_l("Passengers already hold more seats than that."))
 
 
 def _arrival(trip: Trip) -> datetime:
@@ -342,7 +365,8 @@ def _unlink_if_out_of_order(trip: Trip) -> None:
 
 
 def cancel(trip_id: int, driver_id: int, reason: str = "", *, now: datetime | None = None) -> None:
-    """Cancel a trip that has not left yet: it disappears from search; its page stays.
+    """Cancel a trip that has not left yet, and its bookings: it disappears from
+    search; its page stays.
 
     Raises
     ------
@@ -359,6 +383,7 @@ def cancel(trip_id: int, driver_id: int, reason: str = "", *, now: datetime | No
     trip.status = "cancelled"
     trip.cancelled_at = now
     trip.cancel_reason = clean_text(reason, limit=500)
+    seats.release_all(trip.id, driver_id, trip.cancel_reason)
     db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
     db.session.commit()
     forget_route(trip.id)
@@ -546,6 +571,7 @@ class TripView:
     path: tuple[LatLon, ...]
     outward_id: int | None
     return_id: int | None
+    seats_left: int  # over the whole trip; a passenger on part of it may find more
 
     @property
     def departed(self) -> bool:
@@ -554,7 +580,11 @@ class TripView:
 
 def _options(trip: Trip) -> TripOptions:
     return TripOptions(
-        luggage=trip.luggage, pets=trip.pets, smoking=trip.smoking, max_two_back=trip.max_two_back
+        luggage=trip.luggage,
+        pets=trip.pets,
+        smoking=trip.smoking,
+        max_two_back=trip.max_two_back,
+        instant_booking=trip.instant_booking,
     )
 
 
@@ -615,4 +645,5 @@ def get_trip(trip_id: int) -> TripView:
         path=_path(trip),
         outward_id=trip.outward_id,
         return_id=return_id,
+        seats_left=trip.seats - seats.booked(trip.id, 0.0, trip.time_s + 1),
     )

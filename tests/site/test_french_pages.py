@@ -71,6 +71,7 @@ def pages(client: FlaskClient) -> dict[str, str]:
             data={"display_name": "", "phone": "?", "smoking": "x", "csrf_token": token_of(client, "/")},
         ),
         "member": client.get("/members/1"),
+        "my trips": client.get("/my/trips"),
         "not found": client.get("/trips/999"),
     }
     client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})

@@ -25,6 +25,8 @@ def ui_strings(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
             "babel.cfg",
             "-k",
             "_l",
+            "-k",
+            "lazy_ngettext:1,2",
             "--ignore-dirs=.venv build tests",
             "-o",
             str(pot),

@@ -1,0 +1,105 @@
+"""Booking seats from a trip's page, answering and cancelling, and "My trips"."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from ..forms import AnswerForm, BookingForm
+from ..services import bookings
+from ..services.trips import TripNotFound
+from . import ID, point_arg
+
+bp = Blueprint("bookings", __name__)
+
+
+@bp.post(f"/trips/<{ID}:trip_id>/book")
+@login_required  # type: ignore[untyped-decorator]
+def book(trip_id: int) -> Response:
+    form = BookingForm()
+    pickup, dropoff = point_arg(form.pickup.data), point_arg(form.dropoff.data)
+    if not form.validate_on_submit() or pickup is None or dropoff is None:
+        flash(_("This booking could not be made: please search for the ride again."), "error")
+        return redirect(url_for("trips.show", trip_id=trip_id))
+    request = bookings.BookingRequest(
+        trip_id=trip_id,
+        pickup=pickup,
+        dropoff=dropoff,
+        pickup_name=form.pickup_name.data or form.pickup.data,
+        dropoff_name=form.dropoff_name.data or form.dropoff.data,
+        seats=form.seats.data,
+        message=form.message.data or "",
+    )
+    try:
+        booking_id = bookings.request_booking(current_user.id, request)
+    except TripNotFound:
+        abort(404)
+    except bookings.BookingError as refused:
+        flash(str(refused.message), "error")
+        return redirect(url_for("trips.show", trip_id=trip_id))
+    flash(_("Your request is sent to the driver."))
+    return redirect(url_for("bookings.show", booking_id=booking_id))
+
+
+@bp.get(f"/bookings/<{ID}:booking_id>")
+@login_required  # type: ignore[untyped-decorator]
+def show(booking_id: int) -> str:
+    try:
+        booking = bookings.get_booking(booking_id, current_user.id)
+    except bookings.BookingNotFound:
+        abort(404)
+    except bookings.NotYourBooking:
+        abort(403)
+    return render_template("bookings/show.html", booking=booking, form=AnswerForm())
+
+
+def _change(booking_id: int, done: str) -> Response:
+    """Run one change of a booking, then back to its page with what happened."""
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        flash(_("This could not be done: please try again."), "error")
+        return redirect(url_for("bookings.show", booking_id=booking_id))
+    reason = form.reason.data or ""
+    try:
+        if done == "accepted":
+            bookings.accept(booking_id, current_user.id)
+            flash(_("The booking is accepted: the passenger can now see your phone number."))
+        elif done == "declined":
+            bookings.decline(booking_id, current_user.id, reason)
+            flash(_("The booking is declined."))
+        else:
+            bookings.cancel_booking(booking_id, current_user.id, reason)
+            flash(_("The booking is cancelled."))
+    except bookings.BookingNotFound:
+        abort(404)
+    except bookings.NotYourBooking:
+        abort(403)
+    except bookings.BookingError as refused:
+        flash(str(refused.message), "error")
+    return redirect(url_for("bookings.show", booking_id=booking_id))
+
+
+@bp.post(f"/bookings/<{ID}:booking_id>/accept")
+@login_required  # type: ignore[untyped-decorator]
+def accept(booking_id: int) -> Response:
+    return _change(booking_id, "accepted")
+
+
+@bp.post(f"/bookings/<{ID}:booking_id>/decline")
+@login_required  # type: ignore[untyped-decorator]
+def decline(booking_id: int) -> Response:
+    return _change(booking_id, "declined")
+
+
+@bp.post(f"/bookings/<{ID}:booking_id>/cancel")
+@login_required  # type: ignore[untyped-decorator]
+def cancel(booking_id: int) -> Response:
+    return _change(booking_id, "cancelled")
+
+
+@bp.get("/my/trips")
+@login_required  # type: ignore[untyped-decorator]
+def mine() -> str:
+    return render_template("bookings/mine.html", mine=bookings.my_trips(current_user.id))
