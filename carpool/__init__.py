@@ -40,9 +40,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
-    from .blueprints import alerts, auth, bookings, main, members, places, search, trips
+    from .blueprints import alerts, auth, bookings, conversations, main, members, places, search, trips
 
-    for blueprint in (main.bp, auth.bp, members.bp, places.bp, search.bp, trips.bp, bookings.bp, alerts.bp):
+    for blueprint in (
+        main.bp,
+        auth.bp,
+        members.bp,
+        places.bp,
+        search.bp,
+        trips.bp,
+        bookings.bp,
+        conversations.bp,
+        alerts.bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(_leaflet())
     commands.register(app)
@@ -50,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_locale"] = select_locale
     app.jinja_env.globals["region_centre"] = region_centre
+    app.jinja_env.globals["unread_messages"] = _unread_messages
     # Dates, times, numbers and money in the reader's language and time zone.
     app.jinja_env.globals.update(
         format_date=format_date,
@@ -59,6 +70,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         format_decimal=format_decimal,
     )
     return app
+
+
+def _unread_messages() -> int:
+    """For the menu: messages the signed-in member has not opened."""
+    from flask_login import current_user
+
+    from .services.conversations import unread_count
+
+    return unread_count(current_user.id) if current_user.is_authenticated else 0
 
 
 def _leaflet() -> Blueprint:

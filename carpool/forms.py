@@ -42,6 +42,7 @@ __all__ = [
     "CancelTripForm",
     "EditTripForm",
     "LoginForm",
+    "MessageForm",
     "NewPasswordForm",
     "ProfileForm",
     "RegisterForm",
@@ -174,6 +175,12 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     dropoff = HiddenField(validators=[DataRequired(), Length(max=60)])
     pickup_name = HiddenField(validators=[Optional(), Length(max=200)])
     dropoff_name = HiddenField(validators=[Optional(), Length(max=200)])
+
+
+class MessageForm(FlaskForm):  # type: ignore[misc]
+    body = TextAreaField(
+        _l("Your message"), validators=[DataRequired(_l("Write a message first.")), Length(max=2000)]
+    )
 
 
 class AnswerForm(FlaskForm):  # type: ignore[misc]

@@ -2,6 +2,7 @@
 
 from .alert import Alert
 from .booking import BOOKING_STATES, Booking, BookingEvent
+from .conversation import Conversation, Message
 from .place import Place
 from .trip import Trip, TripCell, TripStop
 from .user import PREFERENCES, User
@@ -12,6 +13,8 @@ __all__ = [
     "Alert",
     "Booking",
     "BookingEvent",
+    "Conversation",
+    "Message",
     "Place",
     "Trip",
     "TripCell",

@@ -72,6 +72,7 @@ def pages(client: FlaskClient) -> dict[str, str]:
         ),
         "member": client.get("/members/1"),
         "my trips": client.get("/my/trips"),
+        "inbox": client.get("/inbox"),
         "not found": client.get("/trips/999"),
     }
     client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})

@@ -1,0 +1,59 @@
+"""Conversations between a passenger and a driver, and the inbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from ..forms import MessageForm
+from ..services import conversations
+from ..services.trips import TripNotFound
+from . import ID
+
+bp = Blueprint("conversations", __name__)
+
+
+@bp.post(f"/trips/<{ID}:trip_id>/messages")
+@login_required  # type: ignore[untyped-decorator]
+def write_to_driver(trip_id: int) -> Response:
+    form = MessageForm()
+    if not form.validate_on_submit():
+        for error in form.body.errors or ["?"]:
+            flash(str(error), "error")
+        return redirect(url_for("trips.show", trip_id=trip_id))
+    try:
+        conversation_id = conversations.write_to_driver(trip_id, current_user.id, form.body.data)
+    except TripNotFound:
+        abort(404)
+    except conversations.ConversationError as refused:
+        flash(str(refused.message), "error")
+        return redirect(url_for("trips.show", trip_id=trip_id))
+    return redirect(url_for("conversations.show", conversation_id=conversation_id))
+
+
+@bp.route(f"/conversations/<{ID}:conversation_id>", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def show(conversation_id: int) -> str | Response:
+    form = MessageForm()
+    error = None
+    try:
+        if form.validate_on_submit():
+            try:
+                conversations.send(conversation_id, current_user.id, form.body.data)
+            except conversations.ConversationError as refused:
+                error = refused.message
+            else:
+                return redirect(url_for("conversations.show", conversation_id=conversation_id))
+        conversation = conversations.read(conversation_id, current_user.id)
+    except conversations.ConversationNotFound:
+        abort(404)
+    except conversations.NotYourConversation:
+        abort(403)
+    return render_template("conversations/show.html", conversation=conversation, form=form, error=error)
+
+
+@bp.get("/inbox")
+@login_required  # type: ignore[untyped-decorator]
+def inbox() -> str:
+    return render_template("conversations/inbox.html", entries=conversations.inbox(current_user.id))

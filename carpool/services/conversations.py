@@ -1,0 +1,235 @@
+"""Conversations: a passenger and a driver write to each other about one trip. Only the
+two of them read it; it stays when a booking is cancelled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Conversation, Message, Trip
+from .messages import ServiceError
+from .text import clean_text
+from .trips import TripNotFound
+
+__all__ = [
+    "MAX_MESSAGE",
+    "ConversationError",
+    "ConversationNotFound",
+    "ConversationView",
+    "InboxEntry",
+    "NotYourConversation",
+    "inbox",
+    "read",
+    "send",
+    "unread_count",
+    "write_to_driver",
+]
+
+MAX_MESSAGE = 2000
+
+
+class ConversationError(ServiceError):
+    """A message that cannot be sent."""
+
+
+class ConversationNotFound(LookupError):
+    """No conversation has this id."""
+
+
+class NotYourConversation(PermissionError):
+    """Only the passenger and the driver read their conversation."""
+
+
+def _body(text: str) -> str:
+    body = clean_text(text, limit=MAX_MESSAGE + 1)
+    if not body:
+        raise ConversationError(_l("Write a message first."))
+    if len(body) > MAX_MESSAGE:
+        raise ConversationError(_l("A message has at most %(most)d characters.", most=MAX_MESSAGE))
+    return body
+
+
+def _conversation_for(trip: Trip, passenger_id: int) -> Conversation:
+    """The trip's conversation with this passenger, made on the first message; two
+    first messages at once end in the same conversation."""
+    query = select(Conversation).where(
+        Conversation.trip_id == trip.id, Conversation.passenger_id == passenger_id
+    )
+    found: Conversation | None = db.session.scalar(query)
+    if found is not None:
+        return found
+    conversation = Conversation(trip_id=trip.id, passenger_id=passenger_id)
+    db.session.add(conversation)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        conversation = db.session.scalars(query).one()
+    return conversation
+
+
+def _add(conversation: Conversation, sender_id: int, body: str, now: datetime) -> int:
+    message = Message(conversation_id=conversation.id, sender_id=sender_id, body=body, sent_at=now)
+    db.session.add(message)
+    conversation.last_message_at = now
+    db.session.commit()
+    return message.id
+
+
+def write_to_driver(trip_id: int, passenger_id: int, text: str, *, now: datetime | None = None) -> int:
+    """A passenger writes to a trip's driver; returns the conversation's id.
+
+    Raises
+    ------
+    TripNotFound
+        If there is no such trip.
+    ConversationError
+        For an empty or too long message, or a driver writing to themselves.
+    """
+    trip = db.session.get(Trip, trip_id)
+    if trip is None:
+        raise TripNotFound(trip_id)
+    if trip.driver_id == passenger_id:
+        raise ConversationError(_l("This is your own trip."))
+    body = _body(text)
+    conversation = _conversation_for(trip, passenger_id)
+    _add(conversation, passenger_id, body, now or datetime.now(UTC))
+    return conversation.id
+
+
+def _participant(conversation_id: int, user_id: int) -> Conversation:
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise ConversationNotFound(conversation_id)
+    if user_id not in (conversation.passenger_id, conversation.trip.driver_id):
+        raise NotYourConversation(conversation_id)
+    return conversation
+
+
+def send(conversation_id: int, sender_id: int, text: str, *, now: datetime | None = None) -> int:
+    """One side of a conversation writes to the other; returns the message's id.
+
+    Raises
+    ------
+    ConversationNotFound, NotYourConversation
+        For an unknown conversation, or someone outside it.
+    ConversationError
+        For an empty or too long message.
+    """
+    conversation = _participant(conversation_id, sender_id)
+    return _add(conversation, sender_id, _body(text), now or datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class MessageView:
+    mine: bool
+    sender_name: str
+    body: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    id: int
+    trip_id: int
+    trip_label: str
+    departure_at: datetime
+    other_name: str
+    messages: tuple[MessageView, ...]
+
+
+def read(conversation_id: int, viewer_id: int, *, now: datetime | None = None) -> ConversationView:
+    """A conversation for its page; what the other side wrote is marked read.
+
+    Raises
+    ------
+    ConversationNotFound, NotYourConversation
+        As :func:`send`.
+    """
+    conversation = _participant(conversation_id, viewer_id)
+    db.session.execute(
+        update(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.sender_id != viewer_id,
+            Message.read_at.is_(None),
+        )
+        .values(read_at=now or datetime.now(UTC))
+    )
+    db.session.commit()
+    trip = conversation.trip
+    other = trip.driver if viewer_id == conversation.passenger_id else conversation.passenger
+    return ConversationView(
+        id=conversation.id,
+        trip_id=trip.id,
+        trip_label=f"{trip.stops[0].name} → {trip.stops[-1].name}",
+        departure_at=trip.departure_at,
+        other_name=other.display_name,
+        messages=tuple(
+            MessageView(m.sender_id == viewer_id, m.sender.display_name, m.body, m.sent_at)
+            for m in conversation.messages
+        ),
+    )
+
+
+def _mine(user_id: int):  # type: ignore[no-untyped-def]
+    """Conversations the member takes part in, as passenger or as driver."""
+    return or_(
+        Conversation.passenger_id == user_id,
+        Conversation.trip_id.in_(select(Trip.id).where(Trip.driver_id == user_id)),
+    )
+
+
+def unread_count(user_id: int) -> int:
+    """Messages written to the member that they have not opened yet."""
+    count = db.session.scalar(
+        select(func.count(Message.id))
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(_mine(user_id), Message.sender_id != user_id, Message.read_at.is_(None))
+    )
+    return count or 0
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    conversation_id: int
+    trip_label: str
+    other_name: str
+    last_message_at: datetime
+    unread: int
+
+
+def inbox(user_id: int) -> list[InboxEntry]:
+    """The member's conversations, the latest first, with their unread counts."""
+    unread = (
+        select(Message.conversation_id, func.count(Message.id).label("n"))
+        .where(Message.sender_id != user_id, Message.read_at.is_(None))
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Conversation, unread.c.n)
+        .outerjoin(unread, unread.c.conversation_id == Conversation.id)
+        .where(_mine(user_id))
+        .order_by(Conversation.last_message_at.desc())
+        .limit(200)
+    ).all()
+    entries = []
+    for conversation, count in rows:
+        trip = conversation.trip
+        other = trip.driver if user_id == conversation.passenger_id else conversation.passenger
+        entries.append(
+            InboxEntry(
+                conversation_id=conversation.id,
+                trip_label=f"{trip.stops[0].name} → {trip.stops[-1].name}",
+                other_name=other.display_name,
+                last_message_at=conversation.last_message_at,
+                unread=count or 0,
+            )
+        )
+    return entries
