@@ -18,7 +18,7 @@ from routing.progress import ProgressBar
 
 from .extensions import db
 from .paths import ROOT
-from .services import accounts, places, trips
+from .services import accounts, mail, places, trips
 from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
@@ -28,6 +28,13 @@ demo_cli = AppGroup("demo", help="The demo region (Monaco and its French neighbo
 users_cli = AppGroup("users", help="Accounts.")
 translate_cli = AppGroup("translate", help="Translations (around pybabel).")
 trips_cli = AppGroup("trips", help="Published trips.")
+mail_cli = AppGroup("mail", help="The mail queue.")
+
+
+@mail_cli.command("deliver")
+def deliver_mail() -> None:
+    """Send the queued mails that are due (run it every minute from cron or a timer)."""
+    click.echo(f"mails sent: {mail.deliver_due()}")
 
 
 @graph_cli.command("import")
@@ -153,5 +160,5 @@ def compile_translations() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (graph_cli, places_cli, demo_cli, users_cli, translate_cli, trips_cli):
+    for group in (graph_cli, places_cli, demo_cli, users_cli, translate_cli, trips_cli, mail_cli):
         app.cli.add_command(group)

@@ -21,6 +21,12 @@ _DEFAULTS: dict[str, Any] = {
     # Side of the search index's cells: smaller reads fewer trips per search and
     # stores more rows per trip. Run 'flask trips reindex' after changing it.
     "SEARCH_CELL_M": 5_000.0,
+    # "inline", "thread" or "rq"; empty: rq with REDIS_URL, a thread with MAIL_SERVER,
+    # else inline (the file outbox).
+    "MAIL_DELIVERY": "",
+    # The site's address, for links in mails sent outside a request (commands, workers).
+    "SITE_URL": "http://127.0.0.1:5000",
+    "REDIS_URL": "",
     "MAIL_SERVER": "",
     "MAIL_PORT": 587,
     "MAIL_USERNAME": "",

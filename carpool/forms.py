@@ -17,6 +17,7 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
@@ -32,6 +33,7 @@ from wtforms.validators import (
     Regexp,
     StopValidation,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .i18n import LANGUAGE_NAMES
 
@@ -156,6 +158,19 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
     chattiness = _preference(
         _l("Chatting"),
         [("quiet", _l("Rather quiet")), ("depends", _l("It depends")), ("chatty", _l("I like to chat"))],
+    )
+    mails = SelectMultipleField(
+        _l("E-mails I receive"),
+        choices=[
+            SelectChoice("booking_requested", _l("A passenger books one of my trips")),
+            SelectChoice("booking_answered", _l("A driver answers my booking")),
+            SelectChoice("booking_cancelled", _l("A booking is cancelled")),
+            SelectChoice("trip_changed", _l("A driver cancels a trip I booked")),
+            SelectChoice("new_message", _l("New messages (one e-mail for several)")),
+        ],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validators=[Optional()],
     )
     language = SelectField(
         _l("Language of the site and of e-mails"),

@@ -22,9 +22,10 @@ def edit_profile() -> str | Response:
     form = ProfileForm(data=asdict(members.get_profile(current_user.id)))
     error = None
     if form.validate_on_submit():
-        profile = members.Profile(
-            **{name: form[name].data or "" for name in members.Profile.__dataclass_fields__}
-        )
+        texts = {
+            name: form[name].data or "" for name in members.Profile.__dataclass_fields__ if name != "mails"
+        }
+        profile = members.Profile(**texts, mails=tuple(form.mails.data or ()))
         try:
             members.update_profile(current_user.id, profile)
         except members.ProfileError as refused:

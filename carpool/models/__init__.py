@@ -3,17 +3,20 @@
 from .alert import Alert
 from .booking import BOOKING_STATES, Booking, BookingEvent
 from .conversation import Conversation, Message
+from .mail import MailJob
 from .place import Place
 from .trip import Trip, TripCell, TripStop
-from .user import PREFERENCES, User
+from .user import NOTIFICATIONS, PREFERENCES, User
 
 __all__ = [
     "BOOKING_STATES",
+    "NOTIFICATIONS",
     "PREFERENCES",
     "Alert",
     "Booking",
     "BookingEvent",
     "Conversation",
+    "MailJob",
     "Message",
     "Place",
     "Trip",

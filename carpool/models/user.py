@@ -20,6 +20,10 @@ PREFERENCES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The e-mails a member can choose to receive (all by default).
+NOTIFICATIONS = ("booking_requested", "booking_answered", "booking_cancelled", "new_message", "trip_changed")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -50,6 +54,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     pets: Mapped[str] = mapped_column(String(10), default="", server_default="")
     music: Mapped[str] = mapped_column(String(10), default="", server_default="")
     chattiness: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    #: E-mail notifications the member turned off, comma-separated (see NOTIFICATIONS).
+    mail_off: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.display_name!r}>"

@@ -17,7 +17,7 @@ from routing import LatLon, RoutingError
 
 from ..extensions import db
 from ..models import Booking, Trip, User
-from . import seats
+from . import mail, notify, seats
 from .messages import ServiceError, routing_problem
 from .roads import get_router
 from .search import leg_price_cents
@@ -161,7 +161,10 @@ def request_booking(passenger_id: int, request: BookingRequest, *, now: datetime
     if trip.instant_booking:
         seats.record(booking, "accepted", None)
     db.session.add(booking)
+    db.session.flush()  # its id, for the mails' links
+    notify.booking_changed(booking, "instant" if trip.instant_booking else "requested")
     db.session.commit()
+    mail.deliver_soon()
     return booking.id
 
 
@@ -207,7 +210,9 @@ def accept(booking_id: int, driver_id: int, *, now: datetime | None = None) -> N
         db.session.rollback()
         raise _no_seats(booking.trip.seats - taken)
     seats.record(booking, "accepted", driver_id)
+    notify.booking_changed(booking, "accepted")
     db.session.commit()
+    mail.deliver_soon()
 
 
 def decline(booking_id: int, driver_id: int, reason: str = "") -> None:
@@ -224,7 +229,9 @@ def decline(booking_id: int, driver_id: int, reason: str = "") -> None:
     if booking.status != "requested":
         raise BookingError(_l("This booking is not waiting for an answer."))
     seats.record(booking, "declined", driver_id, clean_text(reason, limit=500))
+    notify.booking_changed(booking, "declined")
     db.session.commit()
+    mail.deliver_soon()
 
 
 def cancel_booking(booking_id: int, user_id: int, reason: str = "", *, now: datetime | None = None) -> None:
@@ -251,7 +258,9 @@ def cancel_booking(booking_id: int, user_id: int, reason: str = "", *, now: date
     deadline = pickup_at - timedelta(hours=current_app.config["LATE_CANCELLATION_HOURS"])
     booking.late_cancellation = booking.status == "accepted" and now > deadline
     seats.record(booking, "cancelled", user_id, clean_text(reason, limit=500))
+    notify.booking_changed(booking, "cancelled")
     db.session.commit()
+    mail.deliver_soon()
 
 
 @dataclass(frozen=True)

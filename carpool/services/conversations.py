@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Conversation, Message, Trip
+from . import notify
 from .messages import ServiceError
 from .text import clean_text
 from .trips import TripNotFound
@@ -77,6 +78,13 @@ def _add(conversation: Conversation, sender_id: int, body: str, now: datetime) -
     message = Message(conversation_id=conversation.id, sender_id=sender_id, body=body, sent_at=now)
     db.session.add(message)
     conversation.last_message_at = now
+    driver = conversation.trip.driver
+    sender, recipient = (
+        (conversation.passenger, driver)
+        if sender_id == conversation.passenger_id
+        else (driver, conversation.passenger)
+    )
+    notify.new_message(recipient, sender, conversation.id)
     db.session.commit()
     return message.id
 

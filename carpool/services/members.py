@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import PREFERENCES, Trip, User
+from ..models import NOTIFICATIONS, PREFERENCES, Trip, User
 from .messages import ServiceError
 from .text import clean_name, clean_text
 
@@ -52,6 +52,7 @@ class Profile:
     music: str = ""
     chattiness: str = ""
     language: str = "fr"
+    mails: tuple[str, ...] = NOTIFICATIONS  # the e-mails the member receives
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def get_profile(user_id: int) -> Profile:
         music=user.music,
         chattiness=user.chattiness,
         language=user.language,
+        mails=tuple(kind for kind in NOTIFICATIONS if kind not in user.mail_off.split(",")),
     )
 
 
@@ -114,6 +116,8 @@ def _validate(profile: Profile) -> str:
             raise ProfileError(_l("Choose a travel preference from the list."))
     if profile.language not in current_app.config["LANGUAGES"]:
         raise ProfileError(_l("Unknown language."))
+    if not set(profile.mails) <= set(NOTIFICATIONS):
+        raise ProfileError(_l("Choose e-mails from the list."))
     return name
 
 
@@ -136,6 +140,7 @@ def update_profile(user_id: int, profile: Profile) -> None:
     for name in PREFERENCES:
         setattr(user, name, getattr(profile, name))
     user.language = profile.language
+    user.mail_off = ",".join(kind for kind in NOTIFICATIONS if kind not in profile.mails)
     db.session.commit()
 
 

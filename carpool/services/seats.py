@@ -56,12 +56,12 @@ def record(booking: Booking, status: str, actor_id: int | None, note: str = "") 
     booking.events.append(BookingEvent(status=status, actor_id=actor_id, note=note))
 
 
-def release_all(trip_id: int, actor_id: int, note: str) -> int:
+def release_all(trip_id: int, actor_id: int, note: str) -> list[Booking]:
     """Cancel every booking of a trip that holds or asks for seats (the trip is
-    cancelled); returns how many. The caller commits."""
+    cancelled); returns them. The caller commits."""
     held = list(
         db.session.scalars(select(Booking).where(Booking.trip_id == trip_id, Booking.status.in_(HOLDING)))
     )
     for booking in held:
         record(booking, "cancelled", actor_id, note)
-    return len(held)
+    return held

@@ -18,7 +18,7 @@ from routing.cells import detour_cells
 
 from ..extensions import db
 from ..models import Booking, Trip, TripCell, TripStop, User
-from . import places, seats
+from . import mail, notify, places, seats
 from .messages import FieldError, Money, ServiceError, routing_problem
 from .roads import cached_route, forget_route, get_router, remember_route
 from .text import clean_name, clean_text
@@ -383,9 +383,11 @@ def cancel(trip_id: int, driver_id: int, reason: str = "", *, now: datetime | No
     trip.status = "cancelled"
     trip.cancelled_at = now
     trip.cancel_reason = clean_text(reason, limit=500)
-    seats.release_all(trip.id, driver_id, trip.cancel_reason)
+    for booking in seats.release_all(trip.id, driver_id, trip.cancel_reason):
+        notify.trip_cancelled(booking)
     db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
     db.session.commit()
+    mail.deliver_soon()
     forget_route(trip.id)
 
 

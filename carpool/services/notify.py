@@ -1,0 +1,114 @@
+"""E-mail notifications: written in the recipient's language, queued in the caller's
+transaction (see :mod:`carpool.services.mail`), and only those the member wants."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..models import NOTIFICATIONS, Booking, User
+from . import mail
+
+__all__ = ["MESSAGE_GROUPING", "booking_changed", "new_message", "trip_cancelled", "wants"]
+
+#: New messages wait this long, so that a conversation sends one mail, not one per line.
+MESSAGE_GROUPING = timedelta(minutes=10)
+
+
+def _link(endpoint: str, **values: Any) -> str:
+    """An address of the site for a mail: the request's, or SITE_URL's outside one
+    (commands, workers)."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+        return url_for(endpoint, _external=True, **values)
+
+
+def wants(user: User, kind: str) -> bool:
+    """Whether the member receives this kind of e-mail (every kind unless turned off)."""
+    assert kind in NOTIFICATIONS, kind
+    return kind not in user.mail_off.split(",")
+
+
+def _queue(
+    user: User,
+    kind: str,
+    subject: object,
+    template: str,
+    *,
+    group: str | None = None,
+    delay: timedelta | None = None,
+    **context: Any,
+) -> None:
+    if not wants(user, kind):
+        return
+    with force_locale(user.language):
+        body = render_template(f"email/{template}.txt", user=user, **context)
+        mail.queue(user.email, str(subject), body, group=group, delay=delay)
+
+
+def _booking_context(booking: Booking) -> dict[str, Any]:
+    departure = booking.trip.departure_at
+    return {
+        "booking": booking,
+        "trip": booking.trip,
+        "pickup_at": departure + timedelta(seconds=booking.pickup_offset_s),
+        "dropoff_at": departure + timedelta(seconds=booking.dropoff_offset_s),
+        "link": _link("bookings.show", booking_id=booking.id),
+    }
+
+
+def booking_changed(booking: Booking, status: str) -> None:
+    """Tell the other side of a booking what just happened to it: "requested",
+    "instant" (requested and accepted at once), "accepted", "declined", "cancelled"."""
+    trip = booking.trip
+    context = _booking_context(booking)
+    passenger, driver = booking.passenger, trip.driver
+    if status == "requested":
+        _queue(driver, "booking_requested", _l("New booking request"), "booking_requested", **context)
+    elif status == "instant":
+        _queue(driver, "booking_requested", _l("New booking"), "booking_instant", **context)
+        _queue(passenger, "booking_answered", _l("Your booking is accepted"), "booking_accepted", **context)
+    elif status == "accepted":
+        _queue(passenger, "booking_answered", _l("Your booking is accepted"), "booking_accepted", **context)
+    elif status == "declined":
+        _queue(passenger, "booking_answered", _l("Your booking is declined"), "booking_declined", **context)
+    elif status == "cancelled":
+        by_driver = booking.events[-1].actor_id == trip.driver_id
+        _queue(
+            passenger if by_driver else driver,
+            "booking_cancelled",
+            _l("A booking is cancelled"),
+            "booking_cancelled",
+            **context,
+        )
+
+
+def trip_cancelled(booking: Booking) -> None:
+    """Tell a passenger that the driver cancelled the trip they booked."""
+    _queue(
+        booking.passenger,
+        "trip_changed",
+        _l("The driver cancelled your trip"),
+        "trip_cancelled",
+        **_booking_context(booking),
+    )
+
+
+def new_message(recipient: User, sender: User, conversation_id: int) -> None:
+    """Tell a member they have new messages: one mail per conversation for all that
+    arrive within ten minutes."""
+    _queue(
+        recipient,
+        "new_message",
+        _l("New messages"),
+        "new_message",
+        group=f"messages:{recipient.id}:{conversation_id}",
+        delay=MESSAGE_GROUPING,
+        sender=sender,
+        link=_link("conversations.show", conversation_id=conversation_id),
+    )
