@@ -18,7 +18,7 @@ from routing.progress import ProgressBar
 
 from .extensions import db
 from .paths import ROOT
-from .services import accounts, mail, places, trips
+from .services import accounts, bookings, mail, places, trips
 from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
@@ -35,6 +35,12 @@ mail_cli = AppGroup("mail", help="The mail queue.")
 def deliver_mail() -> None:
     """Send the queued mails that are due (run it every minute from cron or a timer)."""
     click.echo(f"mails sent: {mail.deliver_due()}")
+
+
+@mail_cli.command("reminders")
+def send_reminders() -> None:
+    """Queue the reminders of tomorrow's trips (run it once a day; twice sends nothing more)."""
+    click.echo(f"trips leaving tomorrow: {bookings.remind_tomorrow()}")
 
 
 @graph_cli.command("import")

@@ -21,7 +21,14 @@ PREFERENCES: dict[str, tuple[str, ...]] = {
 
 
 #: The e-mails a member can choose to receive (all by default).
-NOTIFICATIONS = ("booking_requested", "booking_answered", "booking_cancelled", "new_message", "trip_changed")
+NOTIFICATIONS = (
+    "booking_requested",
+    "booking_answered",
+    "booking_cancelled",
+    "new_message",
+    "trip_changed",
+    "reminder",
+)
 
 
 def utcnow() -> datetime:

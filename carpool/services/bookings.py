@@ -6,7 +6,8 @@ row lock first (:func:`carpool.services.seats.lock`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -37,6 +38,7 @@ __all__ = [
     "decline",
     "get_booking",
     "my_trips",
+    "remind_tomorrow",
     "request_booking",
     "trip_bookings",
 ]
@@ -402,3 +404,36 @@ def my_trips(user_id: int, *, now: datetime | None = None) -> MyTrips:
         past_driving=tuple(past_driving),
         past_riding=tuple(past_riding),
     )
+
+
+def remind_tomorrow(*, now: datetime | None = None) -> int:
+    """Queue the reminders of trips that leave tomorrow (local date): to each
+    passenger of an accepted booking, and to the driver when someone comes along.
+    Each member is reminded once per trip, however often this runs; returns how
+    many trips were looked at."""
+    now = now or datetime.now(UTC)
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time.min, zone)
+    trips = list(
+        db.session.scalars(
+            select(Trip).where(
+                Trip.status == "published",
+                Trip.departure_at >= start,
+                Trip.departure_at < start + timedelta(days=1),
+            )
+        )
+    )
+    for trip in trips:
+        riding = list(
+            db.session.scalars(
+                select(Booking).where(Booking.trip_id == trip.id, Booking.status == "accepted")
+            )
+        )
+        if riding:
+            notify.reminder(trip.driver, trip, riding)
+        for booking in riding:
+            notify.reminder(booking.passenger, trip, [booking])
+    db.session.commit()
+    mail.deliver_soon()
+    return len(trips)

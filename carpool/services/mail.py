@@ -37,16 +37,23 @@ MAX_ATTEMPTS = len(_RETRY_DELAYS) + 1
 
 
 def queue(
-    to: str, subject: str, body: str, *, group: str | None = None, delay: timedelta | None = None
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    group: str | None = None,
+    once: bool = False,
+    delay: timedelta | None = None,
 ) -> None:
     """Add a mail to the queue, in the caller's transaction: it is sent only if the
     change it tells of is committed. With ``group``, nothing is added while a mail
-    of the same group still waits (one mail for several new messages)."""
+    of the same group still waits (one mail for several new messages), or, with
+    ``once``, if one was ever queued (a reminder)."""
     if group is not None:
-        waiting = db.session.scalar(
-            select(MailJob.id).where(MailJob.group == group, MailJob.sent_at.is_(None)).limit(1)
-        )
-        if waiting is not None:
+        same = select(MailJob.id).where(MailJob.group == group)
+        if not once:
+            same = same.where(MailJob.sent_at.is_(None))
+        if db.session.scalar(same.limit(1)) is not None:
             return
     now = datetime.now(UTC)
     db.session.add(

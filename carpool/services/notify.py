@@ -10,10 +10,18 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from ..models import NOTIFICATIONS, Booking, User
+from ..models import NOTIFICATIONS, Booking, Trip, User
 from . import mail
 
-__all__ = ["MESSAGE_GROUPING", "booking_changed", "new_message", "trip_cancelled", "wants"]
+__all__ = [
+    "MESSAGE_GROUPING",
+    "booking_changed",
+    "new_message",
+    "reminder",
+    "trip_cancelled",
+    "trip_changed",
+    "wants",
+]
 
 #: New messages wait this long, so that a conversation sends one mail, not one per line.
 MESSAGE_GROUPING = timedelta(minutes=10)
@@ -41,6 +49,7 @@ def _queue(
     template: str,
     *,
     group: str | None = None,
+    once: bool = False,
     delay: timedelta | None = None,
     **context: Any,
 ) -> None:
@@ -48,7 +57,7 @@ def _queue(
         return
     with force_locale(user.language):
         body = render_template(f"email/{template}.txt", user=user, **context)
-        mail.queue(user.email, str(subject), body, group=group, delay=delay)
+        mail.queue(user.email, str(subject), body, group=group, once=once, delay=delay)
 
 
 def _booking_context(booking: Booking) -> dict[str, Any]:
@@ -96,6 +105,33 @@ def trip_cancelled(booking: Booking) -> None:
         _l("The driver cancelled your trip"),
         "trip_cancelled",
         **_booking_context(booking),
+    )
+
+
+def trip_changed(booking: Booking) -> None:
+    """Tell a passenger that the driver changed the trip they booked."""
+    _queue(
+        booking.passenger,
+        "trip_changed",
+        _l("The driver changed your trip"),
+        "trip_changed",
+        **_booking_context(booking),
+    )
+
+
+def reminder(user: User, trip: Trip, held: list[Booking]) -> None:
+    """Remind the driver (with the bookings accepted) or a passenger (with theirs) of
+    a trip that leaves tomorrow; once per trip and member."""
+    _queue(
+        user,
+        "reminder",
+        _l("Your trip tomorrow"),
+        "reminder",
+        group=f"reminder:{trip.id}:{user.id}",
+        once=True,
+        trip=trip,
+        held=[_booking_context(b) for b in held],
+        link=_link("trips.show", trip_id=trip.id),
     )
 
 

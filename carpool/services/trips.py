@@ -325,7 +325,12 @@ def update(trip_id: int, driver_id: int, draft: TripDraft, *, now: datetime | No
     trip.updated_at = now
     _unlink_if_out_of_order(trip)
     _index(trip, route)
+    for booking in db.session.scalars(
+        select(Booking).where(Booking.trip_id == trip.id, Booking.status.in_(seats.HOLDING))
+    ):
+        notify.trip_changed(booking)
     db.session.commit()
+    mail.deliver_soon()
     forget_route(trip.id)
     remember_route(trip.id, route)
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskCliRunner
 from carpool.extensions import db
 from carpool.models import MailJob, User
 from carpool.services import bookings, conversations, mail
-from carpool.services.trips import cancel, publish
+from carpool.services.trips import cancel, publish, update
 from tests.site.test_auth import outbox
 from tests.site.test_bookings import ask, member
 from tests.site.test_trips import draft
@@ -125,3 +125,27 @@ def test_with_redis_an_rq_worker_delivers(app: Flask) -> None:
         (message,) = outbox(app)
         assert message["Subject"] == "Bonjour"
     redis.flushdb()
+
+
+def test_a_changed_trip_and_the_reminder_the_day_before(
+    app: Flask, driver: int, runner: FlaskCliRunner
+) -> None:
+    alix = member(app, "Alix")
+    with app.app_context():
+        trip_id = publish(driver, draft(seats=3))
+        bookings.accept(bookings.request_booking(alix, ask(trip_id)), driver)
+        update(trip_id, driver, draft(seats=4, comment="Un siège enfant est libre"))
+        changed = outbox(app)[-1]
+        assert (
+            changed["To"] == "alix@example.org"
+            and changed["Subject"] == "Le conducteur a modifié votre trajet"
+        )
+        before = len(outbox(app))
+    # The trip leaves tomorrow: both are reminded, once however often the command runs.
+    for _ in range(2):
+        assert "trips leaving tomorrow: 1" in runner.invoke(args=["mail", "reminders"]).output
+    reminders = outbox(app)[before:]
+    assert sorted(m["To"] for m in reminders) == ["alix@example.org", "driver@example.org"]
+    assert all(m["Subject"] == "Votre trajet de demain" for m in reminders)
+    to_driver = next(m for m in reminders if m["To"] == "driver@example.org").get_content()
+    assert "Alix" in to_driver and "part demain" in to_driver
