@@ -48,6 +48,7 @@ __all__ = [
     "NewPasswordForm",
     "ProfileForm",
     "RegisterForm",
+    "ReportForm",
     "ResetRequestForm",
     "SearchForm",
     "TripForm",
@@ -197,6 +198,10 @@ class MessageForm(FlaskForm):  # type: ignore[misc]
     body = TextAreaField(
         _l("Your message"), validators=[DataRequired(_l("Write a message first.")), Length(max=2000)]
     )
+
+
+class ReportForm(FlaskForm):  # type: ignore[misc]
+    reason = TextAreaField(_l("What is wrong?"), validators=[Optional(), Length(max=1000)])
 
 
 class AnswerForm(FlaskForm):  # type: ignore[misc]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import MessageForm
+from ..forms import MessageForm, ReportForm
 from ..services import conversations
 from ..services.trips import TripNotFound
 from . import ID
@@ -32,6 +33,26 @@ def write_to_driver(trip_id: int) -> Response:
     return redirect(url_for("conversations.show", conversation_id=conversation_id))
 
 
+@bp.post(f"/bookings/<{ID}:booking_id>/messages")
+@login_required  # type: ignore[untyped-decorator]
+def write_about_booking(booking_id: int) -> Response:
+    form = MessageForm()
+    if not form.validate_on_submit():
+        for error in form.body.errors or ["?"]:
+            flash(str(error), "error")
+        return redirect(url_for("bookings.show", booking_id=booking_id))
+    try:
+        conversation_id = conversations.write_about_booking(booking_id, current_user.id, form.body.data)
+    except conversations.ConversationNotFound:
+        abort(404)
+    except conversations.NotYourConversation:
+        abort(403)
+    except conversations.ConversationError as refused:
+        flash(str(refused.message), "error")
+        return redirect(url_for("bookings.show", booking_id=booking_id))
+    return redirect(url_for("conversations.show", conversation_id=conversation_id))
+
+
 @bp.route(f"/conversations/<{ID}:conversation_id>", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
 def show(conversation_id: int) -> str | Response:
@@ -50,10 +71,39 @@ def show(conversation_id: int) -> str | Response:
         abort(404)
     except conversations.NotYourConversation:
         abort(403)
-    return render_template("conversations/show.html", conversation=conversation, form=form, error=error)
+    return render_template(
+        "conversations/show.html", conversation=conversation, form=form, error=error, report_form=ReportForm()
+    )
 
 
 @bp.get("/inbox")
 @login_required  # type: ignore[untyped-decorator]
 def inbox() -> str:
     return render_template("conversations/inbox.html", entries=conversations.inbox(current_user.id))
+
+
+@bp.post(f"/conversations/<{ID}:conversation_id>/report")
+@login_required  # type: ignore[untyped-decorator]
+def report(conversation_id: int) -> Response:
+    form = ReportForm()
+    try:
+        conversations.report(conversation_id, current_user.id, form.reason.data or "")
+    except conversations.ConversationNotFound:
+        abort(404)
+    except conversations.NotYourConversation:
+        abort(403)
+    except conversations.ConversationError as refused:
+        flash(str(refused.message), "error")
+    else:
+        flash(_("Thank you: a moderator of the association will read this conversation."))
+    return redirect(url_for("conversations.show", conversation_id=conversation_id))
+
+
+@bp.get("/moderation/reports")
+@login_required  # type: ignore[untyped-decorator]
+def reports() -> str:
+    try:
+        found = conversations.open_reports(current_user.id)
+    except conversations.NotYourConversation:
+        abort(403)
+    return render_template("conversations/reports.html", reports=found)

@@ -2,7 +2,7 @@
 
 from .alert import Alert
 from .booking import BOOKING_STATES, Booking, BookingEvent
-from .conversation import Conversation, Message
+from .conversation import Conversation, ConversationReport, Message
 from .mail import MailJob
 from .place import Place
 from .trip import Trip, TripCell, TripStop
@@ -16,6 +16,7 @@ __all__ = [
     "Booking",
     "BookingEvent",
     "Conversation",
+    "ConversationReport",
     "MailJob",
     "Message",
     "Place",

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Conversation, Message, Trip
+from ..models import Booking, Conversation, ConversationReport, Message, Trip, User
 from . import notify
 from .messages import ServiceError
 from .text import clean_text
@@ -25,9 +25,12 @@ __all__ = [
     "InboxEntry",
     "NotYourConversation",
     "inbox",
+    "open_reports",
     "read",
+    "report",
     "send",
     "unread_count",
+    "write_about_booking",
     "write_to_driver",
 ]
 
@@ -110,6 +113,28 @@ def write_to_driver(trip_id: int, passenger_id: int, text: str, *, now: datetime
     return conversation.id
 
 
+def write_about_booking(booking_id: int, sender_id: int, text: str, *, now: datetime | None = None) -> int:
+    """The passenger or the driver of a booking writes to the other, in the trip's
+    conversation with that passenger; returns the conversation's id.
+
+    Raises
+    ------
+    ConversationNotFound, NotYourConversation
+        For an unknown booking, or someone who is neither its passenger nor its driver.
+    ConversationError
+        For an empty or too long message.
+    """
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise ConversationNotFound(booking_id)
+    if sender_id not in (booking.passenger_id, booking.trip.driver_id):
+        raise NotYourConversation(booking_id)
+    body = _body(text)
+    conversation = _conversation_for(booking.trip, booking.passenger_id)
+    _add(conversation, sender_id, body, now or datetime.now(UTC))
+    return conversation.id
+
+
 def _participant(conversation_id: int, user_id: int) -> Conversation:
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
@@ -143,33 +168,57 @@ class MessageView:
 
 @dataclass(frozen=True)
 class ConversationView:
+    """A conversation as a participant sees it, or a moderator reading a report
+    (``moderating``: then ``other_name`` is the passenger's and nothing is marked read)."""
+
     id: int
     trip_id: int
     trip_label: str
     departure_at: datetime
     other_name: str
     messages: tuple[MessageView, ...]
+    moderating: bool = False
+
+
+def _reader(conversation_id: int, user_id: int) -> tuple[Conversation, bool]:
+    """The conversation, and whether the reader is a moderator acting on a report."""
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise ConversationNotFound(conversation_id)
+    if user_id in (conversation.passenger_id, conversation.trip.driver_id):
+        return conversation, False
+    reader = db.session.get(User, user_id)
+    reported = db.session.scalar(
+        select(ConversationReport.id).where(
+            ConversationReport.conversation_id == conversation.id, ConversationReport.closed_at.is_(None)
+        )
+    )
+    if reader is not None and reader.is_admin and reported is not None:
+        return conversation, True
+    raise NotYourConversation(conversation_id)
 
 
 def read(conversation_id: int, viewer_id: int, *, now: datetime | None = None) -> ConversationView:
-    """A conversation for its page; what the other side wrote is marked read.
+    """A conversation for its page; what the other side wrote is marked read. A
+    moderator may read a conversation while a report on it is open.
 
     Raises
     ------
     ConversationNotFound, NotYourConversation
         As :func:`send`.
     """
-    conversation = _participant(conversation_id, viewer_id)
-    db.session.execute(
-        update(Message)
-        .where(
-            Message.conversation_id == conversation.id,
-            Message.sender_id != viewer_id,
-            Message.read_at.is_(None),
+    conversation, moderating = _reader(conversation_id, viewer_id)
+    if not moderating:
+        db.session.execute(
+            update(Message)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.sender_id != viewer_id,
+                Message.read_at.is_(None),
+            )
+            .values(read_at=now or datetime.now(UTC))
         )
-        .values(read_at=now or datetime.now(UTC))
-    )
-    db.session.commit()
+        db.session.commit()
     trip = conversation.trip
     other = trip.driver if viewer_id == conversation.passenger_id else conversation.passenger
     return ConversationView(
@@ -182,7 +231,65 @@ def read(conversation_id: int, viewer_id: int, *, now: datetime | None = None) -
             MessageView(m.sender_id == viewer_id, m.sender.display_name, m.body, m.sent_at)
             for m in conversation.messages
         ),
+        moderating=moderating,
     )
+
+
+def report(conversation_id: int, reporter_id: int, reason: str) -> None:
+    """One side asks the moderators to read the conversation (abuse, threats, spam).
+
+    Raises
+    ------
+    ConversationNotFound, NotYourConversation
+        As :func:`send`.
+    ConversationError
+        Without a reason.
+    """
+    conversation = _participant(conversation_id, reporter_id)
+    text = clean_text(reason, limit=1000)
+    if not text:
+        raise ConversationError(_l("Say what is wrong, for the moderators."))
+    db.session.add(ConversationReport(conversation_id=conversation.id, reporter_id=reporter_id, reason=text))
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class ReportView:
+    conversation_id: int
+    trip_label: str
+    reason: str
+    created_at: datetime
+
+
+def open_reports(moderator_id: int) -> list[ReportView]:
+    """Reports the moderators have to read, the oldest first.
+
+    Raises
+    ------
+    NotYourConversation
+        If the member is not a moderator (an administrator).
+    """
+    moderator = db.session.get(User, moderator_id)
+    if moderator is None or not moderator.is_admin:
+        raise NotYourConversation(0)
+    rows = db.session.scalars(
+        select(ConversationReport)
+        .where(ConversationReport.closed_at.is_(None))
+        .order_by(ConversationReport.created_at)
+        .limit(200)
+    )
+    views = []
+    for row in rows:
+        trip = db.session.get(Conversation, row.conversation_id).trip  # type: ignore[union-attr]
+        views.append(
+            ReportView(
+                row.conversation_id,
+                f"{trip.stops[0].name} → {trip.stops[-1].name}",
+                row.reason,
+                row.created_at,
+            )
+        )
+    return views
 
 
 def _mine(user_id: int):  # type: ignore[no-untyped-def]

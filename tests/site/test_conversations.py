@@ -93,3 +93,63 @@ def test_conversations_through_the_pages(client: FlaskClient, runner) -> None:  
     assert answered.status_code == 302
     page = client.get(conversation).get_data(as_text=True)
     assert "Avec plaisir." in page and "non lu" not in page
+    reported = client.post(
+        conversation + "/report", data={"reason": "Spam", "csrf_token": token_of(client, conversation)}
+    )
+    assert "un modérateur de l’association va lire" in client.get(reported.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert client.get("/moderation/reports").status_code == 403  # not a moderator
+    assert runner.invoke(args=["users", "make-admin", "sam@example.org"]).exit_code == 0
+    client.post("/account/logout", data={"csrf_token": token_of(client, "/")})
+    sign_in(client, "sam@example.org", PASSWORD)
+    assert "Spam" in client.get("/moderation/reports").get_data(as_text=True)
+    as_moderator = client.get(conversation).get_data(as_text=True)
+    assert "en tant que modérateur" in as_moderator and "Avec plaisir." in as_moderator
+
+
+def test_a_reported_conversation_is_read_by_a_moderator_only(app: Flask, driver: int) -> None:
+    alix, moderator, member_ = member(app, "Alix"), member(app, "Modo"), member(app, "Sam")
+    with app.app_context():
+        from carpool.models import User
+
+        user = db.session.get(User, moderator)
+        assert user is not None
+        user.is_admin = True
+        db.session.commit()
+        trip_id = publish(driver, draft())
+        conversation_id = conversations.write_to_driver(trip_id, alix, "Bonjour")
+        conversations.send(conversation_id, driver, "Message déplacé")
+        with pytest.raises(NotYourConversation):  # no report yet: moderators do not read
+            conversations.read(conversation_id, moderator)
+        with pytest.raises(ConversationError):
+            conversations.report(conversation_id, alix, "  ")
+        with pytest.raises(NotYourConversation):
+            conversations.report(conversation_id, member_, "Curieux")
+        conversations.report(conversation_id, alix, "Propos insultants")
+        seen = conversations.read(conversation_id, moderator)
+        assert seen.moderating and [m.body for m in seen.messages] == ["Bonjour", "Message déplacé"]
+        assert conversations.unread_count(alix) == 1  # a moderator's reading marks nothing read
+        (open_report,) = conversations.open_reports(moderator)
+        assert open_report.reason == "Propos insultants"
+        with pytest.raises(NotYourConversation):  # moderators read, they do not write
+            conversations.send(conversation_id, moderator, "Bonjour")
+        with pytest.raises(NotYourConversation):  # other members still cannot read
+            conversations.read(conversation_id, member_)
+        with pytest.raises(NotYourConversation):
+            conversations.open_reports(member_)
+
+
+def test_writing_from_a_booking_joins_the_trips_conversation(app: Flask, driver: int) -> None:
+    alix, sam = member(app, "Alix"), member(app, "Sam")
+    with app.app_context():
+        trip_id = publish(driver, draft())
+        booking_id = bookings.request_booking(alix, ask(trip_id))
+        from_driver = conversations.write_about_booking(booking_id, driver, "Je vous prends à 8 h.")
+        assert conversations.write_to_driver(trip_id, alix, "Parfait") == from_driver
+        with pytest.raises(NotYourConversation):
+            conversations.write_about_booking(booking_id, sam, "Et moi ?")
+        assert [m.body for m in conversations.read(from_driver, alix).messages] == [
+            "Je vous prends à 8 h.",
+            "Parfait",
+        ]
