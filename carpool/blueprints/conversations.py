@@ -15,16 +15,24 @@ from . import ID
 bp = Blueprint("conversations", __name__)
 
 
+def _posted_message() -> str | None:
+    """The message a form posted, or None once the reason it cannot be sent is shown."""
+    form = MessageForm()
+    if form.validate_on_submit():
+        return str(form.body.data)
+    for error in form.body.errors or [_("This could not be done: please try again.")]:
+        flash(str(error), "error")
+    return None
+
+
 @bp.post(f"/trips/<{ID}:trip_id>/messages")
 @login_required  # type: ignore[untyped-decorator]
 def write_to_driver(trip_id: int) -> Response:
-    form = MessageForm()
-    if not form.validate_on_submit():
-        for error in form.body.errors or ["?"]:
-            flash(str(error), "error")
+    body = _posted_message()
+    if body is None:
         return redirect(url_for("trips.show", trip_id=trip_id))
     try:
-        conversation_id = conversations.write_to_driver(trip_id, current_user.id, form.body.data)
+        conversation_id = conversations.write_to_driver(trip_id, current_user.id, body)
     except TripNotFound:
         abort(404)
     except conversations.ConversationError as refused:
@@ -36,13 +44,11 @@ def write_to_driver(trip_id: int) -> Response:
 @bp.post(f"/bookings/<{ID}:booking_id>/messages")
 @login_required  # type: ignore[untyped-decorator]
 def write_about_booking(booking_id: int) -> Response:
-    form = MessageForm()
-    if not form.validate_on_submit():
-        for error in form.body.errors or ["?"]:
-            flash(str(error), "error")
+    body = _posted_message()
+    if body is None:
         return redirect(url_for("bookings.show", booking_id=booking_id))
     try:
-        conversation_id = conversations.write_about_booking(booking_id, current_user.id, form.body.data)
+        conversation_id = conversations.write_about_booking(booking_id, current_user.id, body)
     except conversations.ConversationNotFound:
         abort(404)
     except conversations.NotYourConversation:
