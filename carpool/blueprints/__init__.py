@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..services.places import parse_point
+
 #: Ids in addresses: within a database integer, so a huge number is a 404, not a 500.
 ID = "int(max=2147483647)"
 
@@ -18,9 +20,8 @@ def local_path(target: str | None) -> str | None:
 
 def point_arg(text: str | None) -> tuple[float, float] | None:
     """A "lat,lon" carried in an address or a hidden field (a search result's pickup
-    or drop-off), if it is one."""
-    try:
-        lat, lon = (float(part) for part in (text or "").split(","))
-    except ValueError:
+    or drop-off), if it is a point on Earth."""
+    point = parse_point(text or "")
+    if point is None or not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
         return None
-    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+    return point

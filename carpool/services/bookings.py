@@ -23,7 +23,7 @@ from .messages import ServiceError, routing_problem
 from .roads import get_router
 from .search import leg_price_cents
 from .text import clean_name, clean_text
-from .trips import TripNotFound, trip_route
+from .trips import TripNotFound, label, trip_route
 
 __all__ = [
     "ACTIVE",
@@ -383,7 +383,7 @@ def my_trips(user_id: int, *, now: datetime | None = None) -> MyTrips:
     for trip in driven:
         entry: DrivenTrip = (
             trip.id,
-            f"{trip.stops[0].name} → {trip.stops[-1].name}",
+            label(trip),
             trip.departure_at,
             trip.status,
             tuple(trip_bookings(trip.id, user_id)),

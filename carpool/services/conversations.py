@@ -15,7 +15,7 @@ from ..models import Booking, Conversation, ConversationReport, Message, Trip, U
 from . import notify
 from .messages import ServiceError
 from .text import clean_text
-from .trips import TripNotFound
+from .trips import TripNotFound, label
 
 __all__ = [
     "MAX_MESSAGE",
@@ -224,7 +224,7 @@ def read(conversation_id: int, viewer_id: int, *, now: datetime | None = None) -
     return ConversationView(
         id=conversation.id,
         trip_id=trip.id,
-        trip_label=f"{trip.stops[0].name} → {trip.stops[-1].name}",
+        trip_label=label(trip),
         departure_at=trip.departure_at,
         other_name=other.display_name,
         messages=tuple(
@@ -284,7 +284,7 @@ def open_reports(moderator_id: int) -> list[ReportView]:
         views.append(
             ReportView(
                 row.conversation_id,
-                f"{trip.stops[0].name} → {trip.stops[-1].name}",
+                label(trip),
                 row.reason,
                 row.created_at,
             )
@@ -341,7 +341,7 @@ def inbox(user_id: int) -> list[InboxEntry]:
         entries.append(
             InboxEntry(
                 conversation_id=conversation.id,
-                trip_label=f"{trip.stops[0].name} → {trip.stops[-1].name}",
+                trip_label=label(trip),
                 other_name=other.display_name,
                 last_message_at=conversation.last_message_at,
                 unread=count or 0,

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..models import Booking, BookingEvent, Trip
 
-__all__ = ["HOLDING", "booked", "lock", "record", "release_all"]
+__all__ = ["HOLDING", "booked", "lock", "most_held", "record", "release_all"]
 
 #: Booking states that hold seats, or ask for them.
 HOLDING = ("requested", "accepted")
@@ -48,6 +48,11 @@ def booked(trip_id: int, start_s: float, end_s: float, *, excluding: int | None 
         current += change
         most = max(most, current)
     return most
+
+
+def most_held(trip: Trip) -> int:
+    """The most seats accepted bookings take at once anywhere on the trip."""
+    return booked(trip.id, 0.0, trip.time_s + 1)
 
 
 def record(booking: Booking, status: str, actor_id: int | None, note: str = "") -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "contribution_ceiling_cents",
     "draft_of",
     "get_trip",
+    "label",
     "publish",
     "publish_named",
     "reindex",
@@ -349,7 +350,7 @@ def _keep_what_passengers_booked(trip: Trip, draft: TripDraft) -> None:
             _l("Passengers have booked this trip: its places and departure stay. Cancel it if you must.")
         )
     seats.lock(trip.id)
-    if draft.seats < seats.booked(trip.id, 0.0, trip.time_s + 1):
+    if draft.seats < seats.most_held(trip):
         db.session.rollback()
         raise TripError(_l("Passengers already hold more seats than that."))
 
@@ -585,6 +586,11 @@ class TripView:
         return self.stops[0].at <= datetime.now(UTC)
 
 
+def label(trip: Trip) -> str:
+    """A trip's name where it is listed: "From → To"."""
+    return f"{trip.stops[0].name} → {trip.stops[-1].name}"
+
+
 def _options(trip: Trip) -> TripOptions:
     return TripOptions(
         luggage=trip.luggage,
@@ -652,5 +658,5 @@ def get_trip(trip_id: int) -> TripView:
         path=_path(trip),
         outward_id=trip.outward_id,
         return_id=return_id,
-        seats_left=trip.seats - seats.booked(trip.id, 0.0, trip.time_s + 1),
+        seats_left=trip.seats - seats.most_held(trip),
     )
