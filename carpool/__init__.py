@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from . import commands
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, migrate
+from .forms import WEEKDAY_CHOICES
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .paths import ROOT
 from .services.roads import region_centre
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["current_locale"] = select_locale
     app.jinja_env.globals["region_centre"] = region_centre
     app.jinja_env.globals["unread_messages"] = _unread_messages
+    app.jinja_env.globals["WEEKDAYS"] = tuple(choice.label for choice in WEEKDAY_CHOICES)
     # Dates, times, numbers and money in the reader's language and time zone.
     app.jinja_env.globals.update(
         format_date=format_date,

@@ -18,7 +18,7 @@ from routing.progress import ProgressBar
 
 from .extensions import db
 from .paths import ROOT
-from .services import accounts, bookings, mail, places, trips
+from .services import accounts, alerts, bookings, mail, places, trips
 from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
@@ -81,6 +81,7 @@ def _reindex() -> None:
     click.echo(
         f"trips indexed for search: {report.indexed}, not routable in this region: {report.unroutable}"
     )
+    click.echo(f"alerts placed in the region: {alerts.reindex()}")
 
 
 @places_cli.command("load")

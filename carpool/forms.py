@@ -38,6 +38,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .i18n import LANGUAGE_NAMES
 
 __all__ = [
+    "ActionForm",
     "AlertForm",
     "AnswerForm",
     "BookingForm",
@@ -204,19 +205,58 @@ class ReportForm(FlaskForm):  # type: ignore[misc]
     reason = TextAreaField(_l("What is wrong?"), validators=[Optional(), Length(max=1000)])
 
 
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """A button that changes something: nothing to fill in but its CSRF token."""
+
+
 class AnswerForm(FlaskForm):  # type: ignore[misc]
     """Accept, decline or cancel a booking, with an optional reason."""
 
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)])
 
 
-class AlertForm(FlaskForm):  # type: ignore[misc]
-    """The search to be alerted about, carried in hidden fields from the results."""
+WEEKDAY_CHOICES = [
+    SelectChoice(str(day), name)
+    for day, name in enumerate(
+        [
+            _l("Monday"),
+            _l("Tuesday"),
+            _l("Wednesday"),
+            _l("Thursday"),
+            _l("Friday"),
+            _l("Saturday"),
+            _l("Sunday"),
+        ]
+    )
+]
 
-    origin = HiddenField(validators=[DataRequired(), Length(max=200)])
-    destination = HiddenField(validators=[DataRequired(), Length(max=200)])
-    day = DateField(validators=[DataRequired()])
-    flex_days = IntegerField(default=0, validators=[Optional(), NumberRange(0, 3)])
+
+class AlertForm(FlaskForm):  # type: ignore[misc]
+    """A search to be alerted about: from the alerts page, or carried in hidden
+    fields from empty search results (with the same names)."""
+
+    origin = StringField(_l("From"), validators=[DataRequired(_REQUIRED), Length(max=200)])
+    destination = StringField(_l("To"), validators=[DataRequired(_REQUIRED), Length(max=200)])
+    day = DateField(_l("Date"), validators=[Optional()])
+    flex_days = IntegerField(
+        _l("Days before or after"),
+        default=0,
+        validators=[Optional(), NumberRange(0, 3, _l("From 0 to 3 days."))],
+    )
+    weekdays = SelectMultipleField(
+        _l("Or every week, on"),
+        choices=WEEKDAY_CHOICES,
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validators=[Optional()],
+    )
+    until = DateField(_l("Until (every week; empty: three months)"), validators=[Optional()])
+    time_from = TimeField(_l("Not before"), validators=[Optional()])
+    time_to = TimeField(_l("Not after"), validators=[Optional()])
+    seats = IntegerField(
+        _l("Seats"), default=1, validators=[Optional(), NumberRange(1, 8, _l("From 1 to 8."))]
+    )
+    public = BooleanField(_l("Show my request to drivers whose trips pass by, so they can write to me"))
 
 
 class SearchForm(FlaskForm):  # type: ignore[misc]

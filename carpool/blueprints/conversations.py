@@ -41,6 +41,22 @@ def write_to_driver(trip_id: int) -> Response:
     return redirect(url_for("conversations.show", conversation_id=conversation_id))
 
 
+@bp.post(f"/trips/<{ID}:trip_id>/requests/<{ID}:alert_id>/messages")
+@login_required  # type: ignore[untyped-decorator]
+def write_to_passenger(trip_id: int, alert_id: int) -> Response:
+    body = _posted_message()
+    if body is None:
+        return redirect(url_for("trips.show", trip_id=trip_id))
+    try:
+        conversation_id = conversations.write_to_passenger(trip_id, current_user.id, alert_id, body)
+    except TripNotFound:
+        abort(404)
+    except conversations.ConversationError as refused:
+        flash(str(refused.message), "error")
+        return redirect(url_for("trips.show", trip_id=trip_id))
+    return redirect(url_for("conversations.show", conversation_id=conversation_id))
+
+
 @bp.post(f"/bookings/<{ID}:booking_id>/messages")
 @login_required  # type: ignore[untyped-decorator]
 def write_about_booking(booking_id: int) -> Response:

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..forms import BookingForm, CancelTripForm, EditTripForm, TripForm
-from ..services import bookings, trips
+from ..services import alerts, bookings, trips
 from ..services.messages import FieldError
 from . import ID, point_arg
 
@@ -160,4 +160,5 @@ def show(trip_id: int) -> str:
         cancel_form=CancelTripForm(),
         booking_form=booking_form,
         held=bookings.trip_bookings(trip.id, current_user.id) if is_driver else [],
+        requests=alerts.requests_along(trip.id, current_user.id) if is_driver and not trip.departed else [],
     )

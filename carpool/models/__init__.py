@@ -1,6 +1,6 @@
 """Database models: one module per area; every schema change has a migration."""
 
-from .alert import Alert
+from .alert import Alert, AlertMatch
 from .booking import BOOKING_STATES, Booking, BookingEvent
 from .conversation import Conversation, ConversationReport, Message
 from .mail import MailJob
@@ -13,6 +13,7 @@ __all__ = [
     "NOTIFICATIONS",
     "PREFERENCES",
     "Alert",
+    "AlertMatch",
     "Booking",
     "BookingEvent",
     "Conversation",

@@ -1,33 +1,195 @@
-"""Alerts: a passenger asks to hear of rides that will pass their way."""
+"""Alerts: a member keeps a search and is told by e-mail, once per trip, when a driver
+publishes a trip that passes their way. A public alert is also a ride request: drivers
+whose trips pass by see it, and can write to the passenger.
+
+A trip matches an alert by the search's own rule (:func:`search.passing_trips`: the
+routing core's ``match_many``, each driver's detour limit, the pickup in the alert's
+dates and hours), so an alert finds exactly what a search would.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from routing import LatLon, RoutingError
 
 from ..extensions import db
-from ..models import Alert
-from . import places
-from .messages import ServiceError
-from .search import MAX_FLEX_DAYS
+from ..models import Alert, AlertMatch, Trip, TripCell
+from . import notify, places, search
+from .messages import ServiceError, routing_problem
 
-__all__ = ["MAX_ALERTS", "AlertError", "create_alert"]
+__all__ = [
+    "MAX_ALERTS",
+    "MAX_MONTHS",
+    "AlertError",
+    "AlertNotFound",
+    "AlertView",
+    "AlertWish",
+    "NotYourAlert",
+    "RideRequest",
+    "create_alert",
+    "delete_alert",
+    "my_alerts",
+    "open_requests",
+    "pause",
+    "reindex",
+    "requests_along",
+    "resume",
+    "trip_published",
+]
 
 #: Alerts a member can have at once: enough for real needs, not for flooding.
 MAX_ALERTS = 20
+#: How far ahead an alert may run.
+MAX_MONTHS = 12
+#: A regular alert without an end date runs this long.
+_DEFAULT_RUN = timedelta(days=91)
 
 
 class AlertError(ServiceError):
     """An alert that cannot be kept."""
 
 
-def create_alert(user_id: int, origin: str, destination: str, day: date, flex_days: int = 0) -> int:
-    """Keep a member's alert for rides from ``origin`` to ``destination`` around ``day``;
-    returns its id. The same alert asked twice is kept once.
+class AlertNotFound(LookupError):
+    """No alert has this id."""
+
+
+class NotYourAlert(PermissionError):
+    """Only its owner sees and changes an alert."""
+
+
+@dataclass(frozen=True)
+class AlertWish:
+    """What a member asks to be alerted about: places by name, and either one day
+    (give or take ``flex_days``) or days of the week (0 = Monday) until ``until``."""
+
+    origin: str
+    destination: str
+    day: date | None = None
+    flex_days: int = 0
+    weekdays: frozenset[int] = field(default_factory=frozenset)
+    until: date | None = None
+    time_from: time | None = None
+    time_to: time | None = None
+    seats: int = 1
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """An alert as its owner's list shows it, with the trips found for it."""
+
+    id: int
+    origin: str
+    destination: str
+    day: date | None
+    flex_days: int
+    weekdays: tuple[int, ...]
+    expires_on: date
+    time_from: time | None
+    time_to: time | None
+    seats: int
+    public: bool
+    paused: bool
+    expired: bool
+    found: tuple[tuple[int, str, str, datetime], ...]  # trip id, from, to, departure
+
+
+@dataclass(frozen=True)
+class RideRequest:
+    """A passenger's public alert, as drivers see it. ``pickup_at`` and
+    ``detour_min`` are set when it is seen along one of the driver's trips."""
+
+    alert_id: int
+    passenger_id: int
+    passenger_name: str
+    origin: str
+    destination: str
+    day: date | None
+    flex_days: int
+    weekdays: tuple[int, ...]
+    expires_on: date
+    time_from: time | None
+    time_to: time | None
+    seats: int
+    pickup_at: datetime | None = None
+    detour_min: int | None = None
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def _today(now: datetime) -> date:
+    return now.astimezone(_zone()).date()
+
+
+def _mask(weekdays: frozenset[int]) -> int:
+    return sum(1 << day for day in weekdays)
+
+
+def _days(mask: int) -> tuple[int, ...]:
+    return tuple(day for day in range(7) if mask >> day & 1)
+
+
+def _expiry(wish: AlertWish, today: date) -> date:
+    """The last day the alert applies to, after checking its dates."""
+    latest = today + timedelta(days=MAX_MONTHS * 31)
+    if wish.weekdays:
+        if not wish.weekdays <= set(range(7)):
+            raise AlertError(_l("Choose days of the week from the list."))
+        if wish.day is not None:
+            raise AlertError(_l("Choose one date or days of the week, not both."))
+        until = wish.until or today + _DEFAULT_RUN
+        if until < today:
+            raise AlertError(_l("This date has passed."))
+        return min(until, latest)
+    if wish.day is None:
+        raise AlertError(_l("Choose a date or days of the week."))
+    if wish.day < today:
+        raise AlertError(_l("This date has passed."))
+    if wish.day > latest:
+        raise AlertError(_l("Alerts can be set up to one year ahead."))
+    if not 0 <= wish.flex_days <= search.MAX_FLEX_DAYS:
+        raise AlertError(_l("Dates can be flexible by at most %(days)d days.", days=search.MAX_FLEX_DAYS))
+    return wish.day + timedelta(days=wish.flex_days)
+
+
+def _validate(wish: AlertWish) -> None:
+    if wish.time_from and wish.time_to and wish.time_from > wish.time_to:
+        raise AlertError(_l("The time window ends before it starts."))
+    if not 1 <= wish.seats <= 8:
+        raise AlertError(_l("Ask for between 1 and %(most)d seats.", most=8))
+
+
+def _cells(start: LatLon, end: LatLon) -> tuple[int, int]:
+    try:
+        return search.cell_near(start), search.cell_near(end)
+    except RoutingError as error:
+        raise AlertError(routing_problem(error)) from error
+
+
+def _same(user_id: int, values: dict[str, object]) -> int | None:
+    """The member's alert that already asks the same, if any."""
+    keys = ("origin", "destination", "day", "flex_days", "weekdays", "time_from", "time_to")
+    query = select(Alert.id).where(Alert.user_id == user_id)
+    for key in keys:
+        column = getattr(Alert, key)
+        query = query.where(column.is_(None) if values[key] is None else column == values[key])
+    return db.session.scalar(query.limit(1))
+
+
+def create_alert(user_id: int, wish: AlertWish, *, now: datetime | None = None) -> int:
+    """Keep a member's alert; returns its id. The same alert asked twice is kept
+    once (and its latest choices of seats, visibility and end date are kept).
 
     Raises
     ------
@@ -35,44 +197,278 @@ def create_alert(user_id: int, origin: str, destination: str, day: date, flex_da
         For a place name the gazetteer does not know.
     AlertError
         For a day in the past or more than a year ahead, a flexibility out of 0–3
-        days, or too many alerts.
+        days, no date and no day of the week, a time window that ends before it
+        starts, places outside the region, or too many alerts.
     """
-    today = datetime.now(UTC).astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
-    if day < today:
-        raise AlertError(_l("This date has passed."))
-    if day > today + timedelta(days=366):
-        raise AlertError(_l("Alerts can be set up to one year ahead."))
-    if not 0 <= flex_days <= MAX_FLEX_DAYS:
-        raise AlertError(_l("Dates can be flexible by at most %(days)d days.", days=MAX_FLEX_DAYS))
-    start = places.place_for_field(origin, "origin")
-    end = places.place_for_field(destination, "destination")
-    same = db.session.scalar(
-        select(Alert.id).where(
-            Alert.user_id == user_id,
-            Alert.origin == start.name,
-            Alert.destination == end.name,
-            Alert.day == day,
-            Alert.flex_days == flex_days,
-        )
-    )
-    if same is not None:
-        return same
-    count = db.session.scalar(
-        select(func.count(Alert.id)).where(Alert.user_id == user_id, Alert.day >= today)
-    )
-    if (count or 0) >= MAX_ALERTS:
-        raise AlertError(_l("You already have %(most)d alerts: that is the most.", most=MAX_ALERTS))
-    alert = Alert(
-        user_id=user_id,
-        origin=start.name,
-        origin_lat=start.lat,
-        origin_lon=start.lon,
-        destination=end.name,
-        destination_lat=end.lat,
-        destination_lon=end.lon,
-        day=day,
-        flex_days=flex_days,
-    )
-    db.session.add(alert)
+    today = _today(now or datetime.now(UTC))
+    start = places.place_for_field(wish.origin, "origin")
+    end = places.place_for_field(wish.destination, "destination")
+    expires_on = _expiry(wish, today)
+    _validate(wish)
+    pickup_cell, dropoff_cell = _cells((start.lat, start.lon), (end.lat, end.lon))
+    values: dict[str, object] = {
+        "origin": start.name,
+        "destination": end.name,
+        "day": wish.day,
+        "flex_days": wish.flex_days if wish.day else 0,
+        "weekdays": _mask(wish.weekdays),
+        "time_from": wish.time_from,
+        "time_to": wish.time_to,
+    }
+    alert_id = _same(user_id, values)
+    alert = db.session.get(Alert, alert_id) if alert_id is not None else None
+    if alert is None:
+        if _active_count(user_id, today) >= MAX_ALERTS:
+            raise AlertError(_l("You already have %(most)d alerts: that is the most.", most=MAX_ALERTS))
+        alert = Alert(user_id=user_id, **values)
+        db.session.add(alert)
+    alert.origin_lat, alert.origin_lon = start.lat, start.lon
+    alert.destination_lat, alert.destination_lon = end.lat, end.lon
+    alert.pickup_cell, alert.dropoff_cell = pickup_cell, dropoff_cell
+    alert.expires_on, alert.seats, alert.public, alert.paused = expires_on, wish.seats, wish.public, False
     db.session.commit()
-    return alert.id
+    return int(alert.id)
+
+
+def _active_count(user_id: int, today: date) -> int:
+    count = db.session.scalar(
+        select(func.count(Alert.id)).where(Alert.user_id == user_id, Alert.expires_on >= today)
+    )
+    return count or 0
+
+
+def _own(alert_id: int, user_id: int) -> Alert:
+    alert = db.session.get(Alert, alert_id)
+    if alert is None:
+        raise AlertNotFound(alert_id)
+    if alert.user_id != user_id:
+        raise NotYourAlert(alert_id)
+    return alert
+
+
+def pause(alert_id: int, user_id: int) -> None:
+    """Stop an alert's e-mails (and hide its ride request) until it is resumed.
+
+    Raises
+    ------
+    AlertNotFound, NotYourAlert
+        For an unknown alert, or another member's.
+    """
+    _own(alert_id, user_id).paused = True
+    db.session.commit()
+
+
+def resume(alert_id: int, user_id: int) -> None:
+    """Send an alert's e-mails again, for trips published from now on.
+
+    Raises
+    ------
+    AlertNotFound, NotYourAlert
+        For an unknown alert, or another member's.
+    """
+    _own(alert_id, user_id).paused = False
+    db.session.commit()
+
+
+def delete_alert(alert_id: int, user_id: int) -> None:
+    """Forget an alert and the trips found for it.
+
+    Raises
+    ------
+    AlertNotFound, NotYourAlert
+        For an unknown alert, or another member's.
+    """
+    alert = _own(alert_id, user_id)
+    db.session.execute(delete(AlertMatch).where(AlertMatch.alert_id == alert.id))
+    db.session.delete(alert)
+    db.session.commit()
+
+
+def my_alerts(user_id: int, *, now: datetime | None = None) -> list[AlertView]:
+    """A member's alerts, those still running first, each with the trips found."""
+    today = _today(now or datetime.now(UTC))
+    alerts = db.session.scalars(
+        select(Alert).where(Alert.user_id == user_id).order_by(Alert.expires_on.desc(), Alert.id)
+    ).all()
+    found: dict[int, list[tuple[int, str, str, datetime]]] = {alert.id: [] for alert in alerts}
+    matches = db.session.scalars(
+        select(AlertMatch)
+        .where(AlertMatch.alert_id.in_(found), AlertMatch.trip_id == Trip.id, Trip.status == "published")
+        .order_by(Trip.departure_at)
+        .options(selectinload(AlertMatch.trip).selectinload(Trip.stops))
+    )
+    for match in matches:
+        trip = match.trip
+        found[match.alert_id].append((trip.id, trip.stops[0].name, trip.stops[-1].name, trip.departure_at))
+    views = [_view(alert, today, tuple(found[alert.id])) for alert in alerts]
+    return sorted(views, key=lambda view: view.expired)
+
+
+def _view(alert: Alert, today: date, found: tuple[tuple[int, str, str, datetime], ...]) -> AlertView:
+    return AlertView(
+        id=alert.id,
+        origin=alert.origin,
+        destination=alert.destination,
+        day=alert.day,
+        flex_days=alert.flex_days,
+        weekdays=_days(alert.weekdays),
+        expires_on=alert.expires_on,
+        time_from=alert.time_from,
+        time_to=alert.time_to,
+        seats=alert.seats,
+        public=alert.public,
+        paused=alert.paused,
+        expired=alert.expires_on < today,
+        found=found,
+    )
+
+
+# -- matching new trips -----------------------------------------------------------------
+
+
+def _pickup_rule(alert: Alert, now: datetime) -> Callable[[datetime], bool]:
+    """When a pickup suits the alert: the search's rule for one day; for days of the
+    week, one of them up to the end date, in the same time window."""
+    if alert.day is not None:
+        query = search.SearchQuery(
+            pickup=(alert.origin_lat, alert.origin_lon),
+            dropoff=(alert.destination_lat, alert.destination_lon),
+            day=alert.day,
+            flex_days=alert.flex_days,
+            time_from=alert.time_from,
+            time_to=alert.time_to,
+        )
+        return search.pickup_rule(query, now=now)
+    zone = _zone()
+
+    def on_its_days(pickup_at: datetime) -> bool:
+        local = pickup_at.astimezone(zone)
+        hour = local.time()
+        return (
+            pickup_at >= now
+            and bool(alert.weekdays >> local.weekday() & 1)
+            and local.date() <= alert.expires_on
+            and (alert.time_from is None or hour >= alert.time_from)
+            and (alert.time_to is None or hour <= alert.time_to)
+        )
+
+    return on_its_days
+
+
+def _alerts_along(trip: Trip, *, public_only: bool = False, unmatched: bool = False) -> list[Alert]:
+    """Running alerts whose two places lie in the trip's search cells, the pickup's
+    before the drop-off's: only these can match it (the search index, read the
+    other way round). ``unmatched``: those not told of this trip yet."""
+    near_pickup, near_dropoff = aliased(TripCell), aliased(TripCell)
+    departure_day = trip.departure_at.astimezone(_zone()).date()
+    query = (
+        select(Alert)
+        .join(near_pickup, (near_pickup.trip_id == trip.id) & (near_pickup.cell == Alert.pickup_cell))
+        .join(near_dropoff, (near_dropoff.trip_id == trip.id) & (near_dropoff.cell == Alert.dropoff_cell))
+        .where(
+            near_pickup.first_s <= near_dropoff.last_s,
+            Alert.paused.is_(False),
+            Alert.user_id != trip.driver_id,
+            Alert.expires_on >= departure_day,
+            # A pickup is on the departure's day or the next (trips are shorter than 12 h).
+            or_(Alert.day.is_(None), Alert.day <= departure_day + timedelta(days=search.MAX_FLEX_DAYS + 1)),
+        )
+        .options(selectinload(Alert.user))
+    )
+    if public_only:
+        query = query.where(Alert.public.is_(True))
+    if unmatched:
+        query = query.where(~exists().where(AlertMatch.alert_id == Alert.id, AlertMatch.trip_id == trip.id))
+    return list(db.session.scalars(query))
+
+
+def _passing(trip: Trip, alert: Alert, now: datetime) -> search.Passing | None:
+    found = search.passing_trips(
+        [trip],
+        (alert.origin_lat, alert.origin_lon),
+        (alert.destination_lat, alert.destination_lon),
+        accepts=_pickup_rule(alert, now),
+    )
+    return found[0] if found else None
+
+
+def trip_published(trip: Trip, *, now: datetime | None = None) -> int:
+    """Tell the members whose alerts a published (or changed) trip matches, once per
+    alert and trip, in the caller's transaction; returns how many were told.
+    The trip's search cells must be in the session already."""
+    now = now or datetime.now(UTC)
+    told = 0
+    for alert in _alerts_along(trip, unmatched=True):
+        passing = _passing(trip, alert, now)
+        if passing is None:
+            continue
+        db.session.add(AlertMatch(alert_id=alert.id, trip_id=trip.id, found_at=now))
+        notify.alert_matched(alert, passing)
+        told += 1
+    return told
+
+
+def _request(alert: Alert, passing: search.Passing | None = None) -> RideRequest:
+    return RideRequest(
+        alert_id=alert.id,
+        passenger_id=alert.user_id,
+        passenger_name=alert.user.display_name,
+        origin=alert.origin,
+        destination=alert.destination,
+        day=alert.day,
+        flex_days=alert.flex_days,
+        weekdays=_days(alert.weekdays),
+        expires_on=alert.expires_on,
+        time_from=alert.time_from,
+        time_to=alert.time_to,
+        seats=alert.seats,
+        pickup_at=passing.pickup_at if passing else None,
+        detour_min=round(passing.match.detour_s / 60) if passing else None,
+    )
+
+
+def requests_along(trip_id: int, driver_id: int, *, now: datetime | None = None) -> list[RideRequest]:
+    """The ride requests the driver's trip can take, by the search's rule, soonest
+    pickup first; none for anyone but the trip's driver, or a trip not to come."""
+    now = now or datetime.now(UTC)
+    trip = db.session.get(Trip, trip_id)
+    if trip is None or trip.driver_id != driver_id or trip.status != "published":
+        return []
+    found = []
+    for alert in _alerts_along(trip, public_only=True):
+        passing = _passing(trip, alert, now)
+        if passing is not None:
+            found.append(_request(alert, passing))
+    return sorted(found, key=lambda r: r.pickup_at or now)
+
+
+def open_requests(*, now: datetime | None = None, limit: int = 100) -> list[RideRequest]:
+    """Public ride requests still to come, for drivers to browse: the soonest ends
+    first."""
+    today = _today(now or datetime.now(UTC))
+    alerts = db.session.scalars(
+        select(Alert)
+        .where(Alert.public.is_(True), Alert.paused.is_(False), Alert.expires_on >= today)
+        .order_by(Alert.expires_on, Alert.id)
+        .limit(limit)
+        .options(selectinload(Alert.user))
+    )
+    return [_request(alert) for alert in alerts]
+
+
+def reindex() -> int:
+    """Compute the search cells of every running alert again (after a new road graph
+    or a new cell size); alerts whose places left the region are never matched.
+    Returns how many alerts have cells."""
+    today = _today(datetime.now(UTC))
+    placed = 0
+    for alert in db.session.scalars(select(Alert).where(Alert.expires_on >= today)):
+        try:
+            alert.pickup_cell, alert.dropoff_cell = _cells(
+                (alert.origin_lat, alert.origin_lon), (alert.destination_lat, alert.destination_lon)
+            )
+            placed += 1
+        except AlertError:
+            alert.pickup_cell = alert.dropoff_cell = None
+    db.session.commit()
+    return placed

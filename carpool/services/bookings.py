@@ -20,10 +20,10 @@ from ..extensions import db
 from ..models import Booking, Trip, User
 from . import mail, notify, seats
 from .messages import ServiceError, routing_problem
-from .roads import get_router
+from .roads import get_router, trip_route
 from .search import leg_price_cents
 from .text import clean_name, clean_text
-from .trips import TripNotFound, label, trip_route
+from .trips import TripNotFound, label
 
 __all__ = [
     "ACTIVE",

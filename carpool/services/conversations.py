@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Booking, Conversation, ConversationReport, Message, Trip, User
-from . import notify
+from . import alerts, notify
 from .messages import ServiceError
 from .text import clean_text
 from .trips import TripNotFound, label
@@ -32,6 +32,7 @@ __all__ = [
     "unread_count",
     "write_about_booking",
     "write_to_driver",
+    "write_to_passenger",
 ]
 
 MAX_MESSAGE = 2000
@@ -110,6 +111,33 @@ def write_to_driver(trip_id: int, passenger_id: int, text: str, *, now: datetime
     body = _body(text)
     conversation = _conversation_for(trip, passenger_id)
     _add(conversation, passenger_id, body, now or datetime.now(UTC))
+    return conversation.id
+
+
+def write_to_passenger(
+    trip_id: int, driver_id: int, alert_id: int, text: str, *, now: datetime | None = None
+) -> int:
+    """A driver writes to a passenger whose ride request their trip can take (see
+    :func:`alerts.requests_along`), in the trip's conversation with that passenger;
+    returns the conversation's id.
+
+    Raises
+    ------
+    TripNotFound
+        If there is no such trip.
+    ConversationError
+        For an empty or too long message, or a request this driver's trip cannot
+        take (or that is not public any more).
+    """
+    trip = db.session.get(Trip, trip_id)
+    if trip is None:
+        raise TripNotFound(trip_id)
+    body = _body(text)
+    wanted = {r.alert_id: r for r in alerts.requests_along(trip_id, driver_id, now=now)}
+    if alert_id not in wanted:
+        raise ConversationError(_l("This request does not pass along your trip any more."))
+    conversation = _conversation_for(trip, wanted[alert_id].passenger_id)
+    _add(conversation, driver_id, body, now or datetime.now(UTC))
     return conversation.id
 
 

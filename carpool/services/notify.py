@@ -10,11 +10,13 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from ..models import NOTIFICATIONS, Booking, Trip, User
+from ..models import NOTIFICATIONS, Alert, Booking, Trip, User
 from . import mail
+from .search import Passing, leg_price_cents
 
 __all__ = [
     "MESSAGE_GROUPING",
+    "alert_matched",
     "booking_changed",
     "new_message",
     "reminder",
@@ -36,15 +38,16 @@ def _link(endpoint: str, **values: Any) -> str:
         return url_for(endpoint, _external=True, **values)
 
 
-def wants(user: User, kind: str) -> bool:
-    """Whether the member receives this kind of e-mail (every kind unless turned off)."""
-    assert kind in NOTIFICATIONS, kind
-    return kind not in user.mail_off.split(",")
+def wants(user: User, kind: str | None) -> bool:
+    """Whether the member receives this kind of e-mail (every kind unless turned off;
+    ``None`` for the mails a member asked for one by one, as alerts)."""
+    assert kind is None or kind in NOTIFICATIONS, kind
+    return kind is None or kind not in user.mail_off.split(",")
 
 
 def _queue(
     user: User,
-    kind: str,
+    kind: str | None,
     subject: object,
     template: str,
     *,
@@ -147,4 +150,33 @@ def new_message(recipient: User, sender: User, conversation_id: int) -> None:
         delay=MESSAGE_GROUPING,
         sender=sender,
         link=_link("conversations.show", conversation_id=conversation_id),
+    )
+
+
+def alert_matched(alert: Alert, passing: Passing) -> None:
+    """Tell a member that a trip passing their way was published: once per alert
+    and trip (the mail's group is the pair's)."""
+    trip = passing.trip
+    pickup = f"{alert.origin_lat:.5f},{alert.origin_lon:.5f}"
+    dropoff = f"{alert.destination_lat:.5f},{alert.destination_lon:.5f}"
+    _queue(
+        alert.user,
+        None,
+        _l("A ride passes your way"),
+        "alert_matched",
+        group=f"alert:{alert.id}:{trip.id}",
+        once=True,
+        alert=alert,
+        trip=trip,
+        passing=passing,
+        price_cents=leg_price_cents(trip.contribution_cents, passing.match.shared_length_m, trip.length_m),
+        link=_link(
+            "trips.show",
+            trip_id=trip.id,
+            pickup=pickup,
+            dropoff=dropoff,
+            pickup_name=alert.origin,
+            dropoff_name=alert.destination,
+        ),
+        alerts_link=_link("alerts.index"),
     )

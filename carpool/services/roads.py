@@ -10,6 +10,8 @@ from flask import current_app
 
 from routing import Route, Router, load_graph
 
+from ..models import Trip
+
 __all__ = [
     "RoadGraphMissing",
     "cached_route",
@@ -18,6 +20,7 @@ __all__ = [
     "get_router",
     "region_centre",
     "remember_route",
+    "trip_route",
 ]
 
 _KEY = "carpool.router"
@@ -66,6 +69,18 @@ def cached_route(key: int, points: list[tuple[float, float]]) -> Route:
     route = get_router().route(points[0], points[-1], via=points[1:-1])
     remember_route(key, route)
     return route
+
+
+def trip_route(trip: Trip) -> Route:
+    """The trip's route, computed once per process (and again after a new import or a
+    change of its stops).
+
+    Raises
+    ------
+    routing.RoutingError
+        If the trip's stops are not in the region any more (a new region imported).
+    """
+    return cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
 
 
 def remember_route(key: int, route: Route) -> None:

@@ -4,6 +4,7 @@ their way, within the detour each driver accepts (the routing core's ``match_man
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -13,17 +14,28 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
-from routing import LatLon, Route, RoutingError
+from routing import LatLon, Match, Route, RoutingError
 from routing.cells import cell_of
 
 from ..extensions import db
 from ..models import Trip, TripCell
 from . import places
 from .messages import ServiceError, routing_problem
-from .roads import get_router
-from .trips import trip_route
+from .roads import get_router, trip_route
 
-__all__ = ["MAX_FLEX_DAYS", "SearchError", "SearchQuery", "SearchResult", "find", "find_named"]
+__all__ = [
+    "MAX_FLEX_DAYS",
+    "Passing",
+    "SearchError",
+    "SearchQuery",
+    "SearchResult",
+    "cell_near",
+    "find",
+    "find_named",
+    "leg_price_cents",
+    "passing_trips",
+    "pickup_rule",
+]
 
 MAX_FLEX_DAYS = 3
 #: Longest trip considered: a trip that left this long before the window may still
@@ -110,15 +122,25 @@ def _gap_minutes(pickup_at: datetime, query: SearchQuery, zone: ZoneInfo) -> flo
     return abs((pickup_at.astimezone(zone).date() - query.day).days) * 24 * 60.0
 
 
-def _candidates(pickup_node: int, dropoff_node: int, earliest: datetime, end: datetime) -> list[Trip]:
+def cell_near(point: LatLon) -> int:
+    """The search index's cell of the road node nearest ``point``: where a request
+    from or to that point is looked up (see :mod:`routing.cells`).
+
+    Raises
+    ------
+    routing.RoutingError
+        For a point that cannot be placed on the region's roads.
+    """
+    router = get_router()
+    node = router.snap(point)
+    return cell_of(router.graph.node_latlon(node), cell_m=current_app.config["SEARCH_CELL_M"])
+
+
+def _candidates(pickup_cell: int, dropoff_cell: int, earliest: datetime, end: datetime) -> list[Trip]:
     """Published trips of the dates whose search cells hold the pickup, then the
     drop-off: the index built at publishing (see :mod:`routing.cells`) spares
     exact detours for every other trip. ``earliest`` is the earliest departure that
     can still reach the pickup in the window."""
-    graph = get_router().graph
-    cell_m = current_app.config["SEARCH_CELL_M"]
-    pickup_cell = cell_of(graph.node_latlon(pickup_node), cell_m=cell_m)
-    dropoff_cell = cell_of(graph.node_latlon(dropoff_node), cell_m=cell_m)
     near_pickup, near_dropoff = aliased(TripCell), aliased(TripCell)
     return list(
         db.session.scalars(
@@ -137,6 +159,72 @@ def _candidates(pickup_node: int, dropoff_node: int, earliest: datetime, end: da
     )
 
 
+@dataclass(frozen=True)
+class Passing:
+    """A trip whose driver can take the passenger: the exact match, and when."""
+
+    trip: Trip
+    match: Match
+    pickup_at: datetime
+    dropoff_at: datetime
+
+
+def passing_trips(
+    trips: Sequence[Trip], pickup: LatLon, dropoff: LatLon, *, accepts: Callable[[datetime], bool]
+) -> list[Passing]:
+    """Of ``trips``, those whose driver can pick the passenger up at ``pickup`` and
+    drop them at ``dropoff`` within the detour that driver accepts, reaching the
+    pickup at a moment the passenger ``accepts``.
+
+    This is the search's rule (``match_many`` with each driver's own limit); alerts
+    and ride requests use it too, so that they find exactly what a search finds.
+    A trip that cannot be routed in the region imported now is left out.
+
+    Raises
+    ------
+    routing.RoutingError
+        For a pickup or drop-off that cannot be placed on the region's roads.
+    """
+    routable: list[tuple[Trip, Route]] = []
+    for trip in trips:
+        try:
+            routable.append((trip, trip_route(trip)))
+        except RoutingError:
+            current_app.logger.warning("trip %s cannot be routed in the imported region", trip.id)
+    if not routable:
+        return []
+    matches = get_router().match_many(
+        [route for _, route in routable],
+        pickup,
+        dropoff,
+        max_detour_s=max(trip.max_detour_s for trip, _ in routable),
+    )
+    passing = []
+    for (trip, _), match in zip(routable, matches, strict=True):
+        if match is None or match.detour_s > trip.max_detour_s:
+            continue
+        pickup_at = trip.departure_at + timedelta(seconds=match.pickup_offset_s)
+        if accepts(pickup_at):
+            dropoff_at = trip.departure_at + timedelta(seconds=match.dropoff_offset_s)
+            passing.append(Passing(trip=trip, match=match, pickup_at=pickup_at, dropoff_at=dropoff_at))
+    return passing
+
+
+def pickup_rule(query: SearchQuery, *, now: datetime) -> Callable[[datetime], bool]:
+    """When a pickup suits the query: in its dates and time window, and not past.
+
+    Raises
+    ------
+    OverflowError
+        For dates at the calendar's edge.
+    """
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    start, end = _window(query, zone)
+    return lambda pickup_at: (
+        start <= pickup_at <= end and _in_hours(pickup_at, query, zone) and pickup_at >= now
+    )
+
+
 def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResult]:
     """Trips that pass by the pickup, then the drop-off, in the query's dates.
 
@@ -151,61 +239,39 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
         For impossible dates or points outside the region.
     """
     _validate(query)
-    now = now or datetime.now(UTC)
+    moment = now or datetime.now(UTC)
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     try:
         start, end = _window(query, zone)
         # A trip that left before the window (or before now) may still pass the
         # pickup inside it.
         earliest = start - _LONGEST_TRIP
-        router = get_router()
-        pickup_node, dropoff_node = router.snap(query.pickup), router.snap(query.dropoff)
+        rule = pickup_rule(query, now=moment)
+        cells = cell_near(query.pickup), cell_near(query.dropoff)
     except OverflowError as error:
         raise SearchError(_l("This date is out of range.")) from error
     except RoutingError as error:
         raise SearchError(routing_problem(error)) from error
-    trips = _candidates(pickup_node, dropoff_node, earliest, end)
-    routable: list[tuple[Trip, Route]] = []
-    for trip in trips:
-        try:
-            routable.append((trip, trip_route(trip)))
-        except RoutingError:
-            current_app.logger.warning("trip %s cannot be routed in the imported region", trip.id)
-    if not routable:
-        return []
-    trips = [trip for trip, _ in routable]
-    matches = router.match_many(
-        [route for _, route in routable],
-        query.pickup,
-        query.dropoff,
-        max_detour_s=max(t.max_detour_s for t in trips),
-    )
-    results = []
-    for trip, match in zip(trips, matches, strict=True):
-        if match is None or match.detour_s > trip.max_detour_s:
-            continue
-        departure = trip.departure_at
-        pickup_at = departure + timedelta(seconds=match.pickup_offset_s)
-        if not (start <= pickup_at <= end and _in_hours(pickup_at, query, zone)) or pickup_at < now:
-            continue
-        wait_min = _gap_minutes(pickup_at, query, zone)
-        results.append(
-            SearchResult(
-                trip_id=trip.id,
-                driver_name=trip.driver.display_name,
-                trip_from=trip.stops[0].name,
-                trip_to=trip.stops[-1].name,
-                pickup=query.pickup,
-                dropoff=query.dropoff,
-                detour_s=match.detour_s,
-                pickup_at=pickup_at,
-                dropoff_at=departure + timedelta(seconds=match.dropoff_offset_s),
-                price_cents=leg_price_cents(trip.contribution_cents, match.shared_length_m, trip.length_m),
-                currency=trip.currency,
-                seats_left=trip.seats,
-                score=match.detour_s / 60 + wait_min / 2,
-            )
+
+    passing = passing_trips(_candidates(*cells, earliest, end), query.pickup, query.dropoff, accepts=rule)
+    results = [
+        SearchResult(
+            trip_id=p.trip.id,
+            driver_name=p.trip.driver.display_name,
+            trip_from=p.trip.stops[0].name,
+            trip_to=p.trip.stops[-1].name,
+            pickup=query.pickup,
+            dropoff=query.dropoff,
+            detour_s=p.match.detour_s,
+            pickup_at=p.pickup_at,
+            dropoff_at=p.dropoff_at,
+            price_cents=leg_price_cents(p.trip.contribution_cents, p.match.shared_length_m, p.trip.length_m),
+            currency=p.trip.currency,
+            seats_left=p.trip.seats,
+            score=p.match.detour_s / 60 + _gap_minutes(p.pickup_at, query, zone) / 2,
         )
+        for p in passing
+    ]
     return sorted(results, key=lambda r: (r.score, r.pickup_at))
 
 

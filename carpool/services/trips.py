@@ -18,9 +18,9 @@ from routing.cells import detour_cells
 
 from ..extensions import db
 from ..models import Booking, Trip, TripCell, TripStop, User
-from . import mail, notify, places, seats
+from . import alerts, mail, notify, places, seats
 from .messages import FieldError, Money, ServiceError, routing_problem
-from .roads import cached_route, forget_route, get_router, remember_route
+from .roads import forget_route, get_router, remember_route, trip_route
 from .text import clean_name, clean_text
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "publish_named",
     "reindex",
     "suggested_contribution_cents",
-    "trip_route",
     "update",
     "update_named",
 ]
@@ -263,13 +262,15 @@ def publish(
     if return_departure is not None:
         back = _return_trip(driver_id, draft, route, return_departure, now)
     _store(trip, route)
+    remember_route(trip.id, route)
     if back is not None:
         back[0].outward_id = trip.id
         _store(*back)
-    db.session.commit()
-    remember_route(trip.id, route)
-    if back is not None:
         remember_route(back[0].id, back[1])
+    for published in (trip, back[0]) if back is not None else (trip,):
+        alerts.trip_published(published, now=now)
+    db.session.commit()
+    mail.deliver_soon()
     return trip.id
 
 
@@ -326,14 +327,15 @@ def update(trip_id: int, driver_id: int, draft: TripDraft, *, now: datetime | No
     trip.updated_at = now
     _unlink_if_out_of_order(trip)
     _index(trip, route)
+    forget_route(trip.id)
+    remember_route(trip.id, route)
+    alerts.trip_published(trip, now=now)
     for booking in db.session.scalars(
         select(Booking).where(Booking.trip_id == trip.id, Booking.status.in_(seats.HOLDING))
     ):
         notify.trip_changed(booking)
     db.session.commit()
     mail.deliver_soon()
-    forget_route(trip.id)
-    remember_route(trip.id, route)
 
 
 def _keep_what_passengers_booked(trip: Trip, draft: TripDraft) -> None:
@@ -599,18 +601,6 @@ def _options(trip: Trip) -> TripOptions:
         max_two_back=trip.max_two_back,
         instant_booking=trip.instant_booking,
     )
-
-
-def trip_route(trip: Trip) -> Route:
-    """The trip's route, computed once per process (and again after a new import or a
-    change of its stops).
-
-    Raises
-    ------
-    routing.RoutingError
-        If the trip's stops are not in the region any more (a new region imported).
-    """
-    return cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
 
 
 def _path(trip: Trip) -> tuple[LatLon, ...]:

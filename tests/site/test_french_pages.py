@@ -73,6 +73,17 @@ def pages(client: FlaskClient) -> dict[str, str]:
         "member": client.get("/members/1"),
         "my trips": client.get("/my/trips"),
         "inbox": client.get("/inbox"),
+        "alerts": client.get("/alerts"),
+        "alert refused": client.post(
+            "/alerts",
+            data={
+                "origin": "Nulle-Part",
+                "destination": "Monaco",
+                "seats": "0",
+                "csrf_token": token_of(client, "/"),
+            },
+        ),
+        "ride requests": client.get("/requests"),
         "not found": client.get("/trips/999"),
     }
     client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})

@@ -118,12 +118,13 @@ def test_an_alert_more_than_a_year_ahead_is_refused(signed_in: FlaskClient) -> N
     far = (TOMORROW + timedelta(days=400)).date().isoformat()
     search = f"/search?origin=Monaco&destination=Cap-d'Ail&day={far}"
     response = signed_in.post(
-        "/alerts",
+        "/alerts/from-search",
         data={
             "origin": "Monaco",
             "destination": "Cap-d'Ail",
             "day": far,
             "flex_days": "0",
+            "seats": "1",
             "csrf_token": token_of(signed_in, search),
         },
     )

@@ -128,12 +128,12 @@ def test_the_index_leaves_out_trips_that_pass_nowhere_near(app: Flask, driver: i
     far = (43.7745, 7.4970), (43.7790, 7.5050)  # Menton, about 7 km east
     with app.app_context():
         near_id = publish(driver, draft(max_detour_min=0))
-        router = get_router()
         start = datetime.combine(TOMORROW.date(), time.min, TOMORROW.tzinfo)
         end = start + timedelta(days=1)
 
         def candidates(a: tuple[float, float], b: tuple[float, float]) -> list[int]:
-            return [t.id for t in search._candidates(router.snap(a), router.snap(b), start, end)]
+            cells = search.cell_near(a), search.cell_near(b)
+            return [t.id for t in search._candidates(*cells, start, end)]
 
         assert candidates(pickup, dropoff) == [near_id]
         assert candidates(*far) == []
@@ -176,19 +176,18 @@ def test_the_index_finds_what_matching_every_trip_finds(
             for a, b in ((place(), place()) for _ in range(40))
         ]
         indexed = [[r.trip_id for r in find(q)] for q in queries]
-        router = get_router()
         start = datetime.combine(TOMORROW.date(), time.min, TOMORROW.tzinfo) - timedelta(hours=12)
         read = [
             len(
                 search._candidates(
-                    router.snap(q.pickup), router.snap(q.dropoff), start, start + timedelta(days=2)
+                    search.cell_near(q.pickup), search.cell_near(q.dropoff), start, start + timedelta(days=2)
                 )
             )
             for q in queries
         ]
         assert min(read) < published  # the index left trips out of some searches
 
-        def all_trips(pickup_node: int, dropoff_node: int, start: datetime, end: datetime) -> list[Trip]:
+        def all_trips(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> list[Trip]:
             return list(db.session.scalars(select(Trip).where(Trip.status == "published")))
 
         monkeypatch.setattr(search, "_candidates", all_trips)
