@@ -47,11 +47,14 @@ __all__ = [
     "LoginForm",
     "MessageForm",
     "NewPasswordForm",
+    "PeriodBookingForm",
     "ProfileForm",
     "RegisterForm",
+    "RegularTripForm",
     "ReportForm",
     "ResetRequestForm",
     "SearchForm",
+    "TripFieldsForm",
     "TripForm",
 ]
 
@@ -84,14 +87,14 @@ LUGGAGE_CHOICES = [
 ]
 
 
-class EditTripForm(FlaskForm):  # type: ignore[misc]
+class TripFieldsForm(FlaskForm):  # type: ignore[misc]
+    """A trip's places, seats, contribution and options: all but its dates."""
+
     origin = StringField(_l("From"), validators=[DataRequired(_REQUIRED), Length(max=200)])
     stopovers = FieldList(
         StringField(_l("Stopover"), validators=[Optional(), Length(max=200)]), min_entries=6, max_entries=6
     )
     destination = StringField(_l("To"), validators=[DataRequired(_REQUIRED), Length(max=200)])
-    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
-    hour = TimeField(_l("Departure time"), validators=[DataRequired(_l("Enter a time."))])
     seats = IntegerField(
         _l("Seats offered"),
         default=3,
@@ -113,6 +116,42 @@ class EditTripForm(FlaskForm):  # type: ignore[misc]
     max_two_back = BooleanField(_l("At most two passengers in the back"))
     instant_booking = BooleanField(_l("Accept bookings at once, without answering each"))
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
+class EditTripForm(TripFieldsForm):
+    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
+    hour = TimeField(_l("Departure time"), validators=[DataRequired(_l("Enter a time."))])
+
+
+class RegularTripForm(TripFieldsForm):
+    """A trip made every week: a departure time on each day it runs, and its dates."""
+
+    # One field per day, not a FieldList: WTForms fills a FieldList's entries that
+    # were not posted from the next ones.
+    time_0 = TimeField(_l("Monday"), validators=[Optional()])
+    time_1 = TimeField(_l("Tuesday"), validators=[Optional()])
+    time_2 = TimeField(_l("Wednesday"), validators=[Optional()])
+    time_3 = TimeField(_l("Thursday"), validators=[Optional()])
+    time_4 = TimeField(_l("Friday"), validators=[Optional()])
+    time_5 = TimeField(_l("Saturday"), validators=[Optional()])
+    time_6 = TimeField(_l("Sunday"), validators=[Optional()])
+    start_on = DateField(_l("First date"), validators=[DataRequired(_l("Enter a date."))])
+    end_on = DateField(_l("Last date"), validators=[DataRequired(_l("Enter a date."))])
+
+
+class PeriodBookingForm(FlaskForm):  # type: ignore[misc]
+    """Seats on every date of a regular trip in a period, from the passenger's places."""
+
+    first_day = DateField(_l("From"), validators=[DataRequired(_l("Enter a date."))])
+    last_day = DateField(_l("Until"), validators=[DataRequired(_l("Enter a date."))])
+    seats = IntegerField(
+        _l("Seats"), default=1, validators=[InputRequired(_REQUIRED), NumberRange(1, 8, _l("From 1 to 8."))]
+    )
+    message = TextAreaField(_l("Message to the driver"), validators=[Optional(), Length(max=1000)])
+    pickup = HiddenField(validators=[DataRequired(), Length(max=60)])
+    dropoff = HiddenField(validators=[DataRequired(), Length(max=60)])
+    pickup_name = HiddenField(validators=[Optional(), Length(max=200)])
+    dropoff_name = HiddenField(validators=[Optional(), Length(max=200)])
 
 
 class TripForm(EditTripForm):

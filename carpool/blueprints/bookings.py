@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import AnswerForm, BookingForm
+from ..forms import AnswerForm, BookingForm, PeriodBookingForm
 from ..services import bookings
 from ..services.trips import TripNotFound
 from . import ID, point_arg
@@ -43,6 +43,47 @@ def book(trip_id: int) -> Response:
     return redirect(url_for("bookings.show", booking_id=booking_id))
 
 
+@bp.post(f"/trips/<{ID}:trip_id>/book-period")
+@login_required  # type: ignore[untyped-decorator]
+def book_period(trip_id: int) -> Response:
+    form = PeriodBookingForm()
+    pickup, dropoff = point_arg(form.pickup.data), point_arg(form.dropoff.data)
+    if not form.validate_on_submit() or pickup is None or dropoff is None:
+        for error in form.first_day.errors + form.last_day.errors + form.seats.errors:
+            flash(str(error), "error")
+        flash(_("This booking could not be made: please search for the ride again."), "error")
+        return redirect(url_for("trips.show", trip_id=trip_id))
+    request = bookings.PeriodRequest(
+        trip_id=trip_id,
+        first_day=form.first_day.data,
+        last_day=form.last_day.data,
+        pickup=pickup,
+        dropoff=dropoff,
+        pickup_name=form.pickup_name.data or form.pickup.data,
+        dropoff_name=form.dropoff_name.data or form.dropoff.data,
+        seats=form.seats.data,
+        message=form.message.data or "",
+    )
+    try:
+        booking_id = bookings.request_period(current_user.id, request)
+    except TripNotFound:
+        abort(404)
+    except bookings.BookingError as refused:
+        flash(str(refused.message), "error")
+        return redirect(
+            url_for(
+                "trips.show",
+                trip_id=trip_id,
+                pickup=form.pickup.data,
+                dropoff=form.dropoff.data,
+                pickup_name=form.pickup_name.data,
+                dropoff_name=form.dropoff_name.data,
+            )
+        )
+    flash(_("Your request for every date of the period is sent to the driver."))
+    return redirect(url_for("bookings.show", booking_id=booking_id))
+
+
 @bp.get(f"/bookings/<{ID}:booking_id>")
 @login_required  # type: ignore[untyped-decorator]
 def show(booking_id: int) -> str:
@@ -69,9 +110,18 @@ def _change(booking_id: int, done: str) -> Response:
         elif done == "declined":
             bookings.decline(booking_id, current_user.id, reason)
             flash(_("The booking is declined."))
-        else:
+        elif done == "cancelled":
             bookings.cancel_booking(booking_id, current_user.id, reason)
             flash(_("The booking is cancelled."))
+        elif done == "period accepted":
+            bookings.answer_period(booking_id, current_user.id, accepted=True)
+            flash(_("Every date of the period is accepted."))
+        elif done == "period declined":
+            bookings.answer_period(booking_id, current_user.id, accepted=False, reason=reason)
+            flash(_("Every date of the period is declined."))
+        else:
+            bookings.cancel_period(booking_id, current_user.id, reason)
+            flash(_("Every date of the period still to come is cancelled."))
     except bookings.BookingNotFound:
         abort(404)
     except bookings.NotYourBooking:
@@ -97,6 +147,13 @@ def decline(booking_id: int) -> Response:
 @login_required  # type: ignore[untyped-decorator]
 def cancel(booking_id: int) -> Response:
     return _change(booking_id, "cancelled")
+
+
+@bp.post(f"/bookings/<{ID}:booking_id>/period/<any(accept, decline, cancel):change>")
+@login_required  # type: ignore[untyped-decorator]
+def change_period(booking_id: int, change: str) -> Response:
+    done = {"accept": "period accepted", "decline": "period declined", "cancel": "period cancelled"}
+    return _change(booking_id, done[change])
 
 
 @bp.get("/my/trips")

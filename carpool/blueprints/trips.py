@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import time
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,8 +11,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import BookingForm, CancelTripForm, EditTripForm, TripForm
-from ..services import alerts, bookings, trips
+from ..forms import (
+    BookingForm,
+    CancelTripForm,
+    EditTripForm,
+    PeriodBookingForm,
+    RegularTripForm,
+    TripFieldsForm,
+    TripForm,
+)
+from ..services import alerts, bookings, regular_trips, trips
 from ..services.messages import FieldError
 from . import ID, point_arg
 
@@ -22,20 +31,23 @@ def _cents(amount: Decimal | None) -> int | None:
     return None if amount is None else int((amount * 100).to_integral_value())
 
 
-def _field(form: EditTripForm, name: str):  # type: ignore[no-untyped-def]
+def _field(form: TripFieldsForm, name: str):  # type: ignore[no-untyped-def]
     """The form field a service error names: "origin", or "stopovers-2"."""
     if name.startswith("stopovers-"):
         return form.stopovers[int(name.split("-")[1])]
     return form[name]
 
 
-def _named(form: EditTripForm) -> trips.NamedTrip:
+def _named(form: TripFieldsForm) -> trips.NamedTrip:
+    """The trip a form holds; a regular trip's form has no date and time of its own
+    (its schedule gives them), so its first date stands in."""
+    dated = isinstance(form, EditTripForm)
     return trips.NamedTrip(
         origin=form.origin.data,
         destination=form.destination.data,
         stopovers=tuple(entry.data or "" for entry in form.stopovers),
-        day=form.day.data,
-        hour=form.hour.data,
+        day=form.day.data if dated else form.start_on.data,
+        hour=form.hour.data if dated else time(0, 0),
         seats=form.seats.data,
         max_detour_min=form.max_detour_min.data,
         contribution_cents=_cents(form.contribution.data),
@@ -68,6 +80,63 @@ def new() -> str | Response:
             flash(_("Your trip is published."))
             return redirect(url_for("trips.show", trip_id=trip_id))
     return render_template("trips/new.html", form=form, error=error)
+
+
+def _weekly_times(form: RegularTripForm) -> tuple[time | None, ...]:
+    """The departure time of each day of the week, Monday first."""
+    return tuple(form[f"time_{day}"].data for day in range(7))
+
+
+@bp.route("/regular/new", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def new_regular() -> str | Response:
+    form = RegularTripForm()
+    error = None
+    if form.validate_on_submit():
+        schedule = regular_trips.Schedule(
+            times=_weekly_times(form),
+            start_on=form.start_on.data,
+            end_on=form.end_on.data,
+        )
+        try:
+            regular_id = regular_trips.publish_regular_named(current_user.id, _named(form), schedule)
+        except FieldError as refused:
+            _field(form, refused.field).errors.append(refused.message)
+        except trips.TripError as refused:
+            error = refused.message
+        else:
+            flash(_("Your regular trip is published."))
+            return redirect(url_for("trips.show_regular", regular_id=regular_id))
+    return render_template("trips/new_regular.html", form=form, error=error)
+
+
+@bp.get(f"/regular/<{ID}:regular_id>")
+def show_regular(regular_id: int) -> str:
+    try:
+        series = regular_trips.get_regular(regular_id)
+    except regular_trips.RegularTripNotFound:
+        abort(404)
+    return render_template("trips/regular.html", series=series, cancel_form=CancelTripForm())
+
+
+@bp.post(f"/regular/<{ID}:regular_id>/cancel")
+@login_required  # type: ignore[untyped-decorator]
+def cancel_regular(regular_id: int) -> Response:
+    form = CancelTripForm()
+    if not form.validate_on_submit():
+        flash(_("The trip could not be cancelled: please try again."), "error")
+        return redirect(url_for("trips.show_regular", regular_id=regular_id))
+    try:
+        regular_trips.cancel_regular(regular_id, current_user.id, form.reason.data or "")
+    except regular_trips.RegularTripNotFound:
+        abort(404)
+    except regular_trips.NotYourRegularTrip:
+        abort(403)
+    except trips.TripError as refused:
+        flash(str(refused.message), "error")
+    else:
+        flash(_("Your regular trip is cancelled, with all its dates to come."))
+    return redirect(url_for("trips.show_regular", regular_id=regular_id))
 
 
 def _edit_form(trip_id: int) -> EditTripForm | None:
@@ -143,14 +212,14 @@ def show(trip_id: int) -> str:
         "dropoff": dropoff,
     }
     is_driver = current_user.is_authenticated and current_user.id == trip.driver_id
-    booking_form = BookingForm(
-        data={
-            "pickup": request.args.get("pickup", ""),
-            "dropoff": request.args.get("dropoff", ""),
-            "pickup_name": request.args.get("pickup_name", ""),
-            "dropoff_name": request.args.get("dropoff_name", ""),
-        }
-    )
+    places = {
+        "pickup": request.args.get("pickup", ""),
+        "dropoff": request.args.get("dropoff", ""),
+        "pickup_name": request.args.get("pickup_name", ""),
+        "dropoff_name": request.args.get("dropoff_name", ""),
+    }
+    booking_form = BookingForm(data=places)
+    period_form = PeriodBookingForm(data=places) if trip.regular_id else None
     return render_template(
         "trips/show.html",
         trip=trip,
@@ -159,6 +228,7 @@ def show(trip_id: int) -> str:
         map_data=map_data,
         cancel_form=CancelTripForm(),
         booking_form=booking_form,
+        period_form=period_form,
         held=bookings.trip_bookings(trip.id, current_user.id) if is_driver else [],
         requests=alerts.requests_along(trip.id, current_user.id) if is_driver and not trip.departed else [],
     )

@@ -5,7 +5,7 @@ from .booking import BOOKING_STATES, Booking, BookingEvent
 from .conversation import Conversation, ConversationReport, Message
 from .mail import MailJob
 from .place import Place
-from .trip import Trip, TripCell, TripStop
+from .trip import RegularTrip, Trip, TripCell, TripStop
 from .user import NOTIFICATIONS, PREFERENCES, User
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "MailJob",
     "Message",
     "Place",
+    "RegularTrip",
     "Trip",
     "TripCell",
     "TripStop",

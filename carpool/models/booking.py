@@ -52,6 +52,9 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Cancelled within the deadline before the pickup: it counts as late.
     late_cancellation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Bookings asked for together, on every date of a regular trip in a period,
+    #: share this key: they are answered and cancelled together.
+    period_key: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
 
     trip: Mapped[Trip] = relationship()
     passenger: Mapped[User] = relationship()

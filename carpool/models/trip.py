@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -60,6 +71,13 @@ class Trip(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("trip.id", ondelete="SET NULL"), default=None, index=True
     )
 
+    #: For an occurrence of a regular trip: the series, and the day of the schedule it
+    #: stands for (a moved occurrence keeps it, so the schedule shows what changed).
+    regular_id: Mapped[int | None] = mapped_column(
+        ForeignKey("regular_trip.id", ondelete="SET NULL"), default=None, index=True
+    )
+    occurrence_on: Mapped[date | None] = mapped_column(Date, default=None)
+
     driver: Mapped[User] = relationship()
     stops: Mapped[list[TripStop]] = relationship(
         order_by="TripStop.position", cascade="all, delete-orphan", back_populates="trip"
@@ -98,3 +116,25 @@ class TripCell(db.Model):  # type: ignore[name-defined,misc]
     )
     first_s: Mapped[float] = mapped_column(Float)
     last_s: Mapped[float] = mapped_column(Float)
+
+
+class RegularTrip(db.Model):  # type: ignore[name-defined,misc]
+    """One ad for a trip a driver makes every week: on some days, each at its own
+    time, from ``start_on`` to ``end_on``. Each date is an occurrence, a :class:`Trip`
+    of its own (searched, booked and changed as any trip): cancelling or moving one
+    date is cancelling or changing that trip."""
+
+    __tablename__ = "regular_trip"
+    __table_args__ = (CheckConstraint("start_on <= end_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: The departure time of each day of the week, Monday first, "HH:MM" or "" for a
+    #: day without the trip: "07:30,07:30,,,08:00,,".
+    times: Mapped[str] = mapped_column(String(60))
+    start_on: Mapped[date] = mapped_column(Date)
+    end_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="published")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    driver: Mapped[User] = relationship()

@@ -5,21 +5,22 @@ row lock first (:func:`carpool.services.seats.lock`).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from routing import LatLon, RoutingError
 
 from ..extensions import db
-from ..models import Booking, Trip, User
+from ..models import Booking, RegularTrip, Trip, User
 from . import mail, notify, seats
-from .messages import ServiceError, routing_problem
+from .messages import DateText, ServiceError, routing_problem
 from .roads import get_router, trip_route
 from .search import leg_price_cents
 from .text import clean_name, clean_text
@@ -33,13 +34,18 @@ __all__ = [
     "BookingView",
     "MyTrips",
     "NotYourBooking",
+    "PeriodRequest",
     "accept",
+    "answer_period",
     "cancel_booking",
+    "cancel_period",
     "decline",
     "get_booking",
     "my_trips",
+    "period_of",
     "remind_tomorrow",
     "request_booking",
+    "request_period",
     "trip_bookings",
 ]
 
@@ -116,6 +122,19 @@ def request_booking(passenger_id: int, request: BookingRequest, *, now: datetime
     """
     now = now or datetime.now(UTC)
     trip = _open_trip(request.trip_id, passenger_id)
+    booking = _book(trip, passenger_id, request, now)
+    notify.booking_changed(booking, "instant" if trip.instant_booking else "requested")
+    db.session.commit()
+    mail.deliver_soon()
+    return booking.id
+
+
+def _book(
+    trip: Trip, passenger_id: int, request: BookingRequest, now: datetime, period_key: str | None = None
+) -> Booking:
+    """The booking of ``request`` on ``trip``, checked under the trip's seat lock and
+    added to the session (the caller notifies and commits); on a refusal the
+    transaction is rolled back."""
     if not 1 <= request.seats <= trip.seats:
         raise BookingError(_l("Ask for between 1 and %(most)d seats.", most=trip.seats))
     try:
@@ -158,16 +177,103 @@ def request_booking(passenger_id: int, request: BookingRequest, *, now: datetime
         price_cents=per_seat * request.seats,
         currency=trip.currency,
         message=clean_text(request.message, limit=MAX_MESSAGE),
+        period_key=period_key,
     )
     seats.record(booking, "requested", passenger_id, booking.message)
     if trip.instant_booking:
         seats.record(booking, "accepted", None)
     db.session.add(booking)
     db.session.flush()  # its id, for the mails' links
-    notify.booking_changed(booking, "instant" if trip.instant_booking else "requested")
+    return booking
+
+
+@dataclass(frozen=True)
+class PeriodRequest:
+    """Seats on every date from ``first_day`` to ``last_day`` (local dates) of the
+    regular trip ``trip_id`` is a date of, from the passenger's pickup to their
+    drop-off."""
+
+    trip_id: int
+    first_day: date
+    last_day: date
+    pickup: LatLon
+    dropoff: LatLon
+    pickup_name: str
+    dropoff_name: str
+    seats: int
+    message: str = ""
+
+
+def _local_day(trip: Trip) -> date:
+    return trip.departure_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def request_period(passenger_id: int, request: PeriodRequest, *, now: datetime | None = None) -> int:
+    """Ask for seats on every date of a regular trip in a period, all or none: one
+    booking per date, answered and cancelled together; returns the first one's id.
+    The driver is told once.
+
+    Raises
+    ------
+    TripNotFound
+        If there is no such trip.
+    BookingError
+        For a trip that is not a date of a regular trip, a period without a date
+        still to come, or any date that cannot be booked (its date is named).
+    """
+    now = now or datetime.now(UTC)
+    regular_id = _open_trip(request.trip_id, passenger_id).regular_id
+    if regular_id is None:
+        raise BookingError(_l("This trip is not a regular trip."))
+    if request.last_day < request.first_day:
+        raise BookingError(_l("The last date comes before the first."))
+    dates = [
+        trip
+        for trip in db.session.scalars(
+            # Locks are taken in the order of the trips' ids: two periods never wait
+            # for each other.
+            select(Trip)
+            .where(Trip.regular_id == regular_id, Trip.status == "published", Trip.departure_at > now)
+            .order_by(Trip.id)
+        )
+        if request.first_day <= _local_day(trip) <= request.last_day
+    ]
+    if not dates:
+        raise BookingError(_l("This regular trip has no date to come in this period."))
+    key = uuid.uuid4().hex
+    booked: list[Booking] = []
+    for trip in dates:
+        one = BookingRequest(
+            trip_id=trip.id,
+            pickup=request.pickup,
+            dropoff=request.dropoff,
+            pickup_name=request.pickup_name,
+            dropoff_name=request.dropoff_name,
+            seats=request.seats,
+            message=request.message,
+        )
+        day = _local_day(trip)
+        try:
+            booked.append(_book(trip, passenger_id, one, now, period_key=key))
+        except BookingError as refused:
+            db.session.rollback()
+            raise BookingError(
+                _l("%(date)s: %(problem)s", date=DateText(day), problem=refused.message)
+            ) from refused
+    booked.sort(key=_pickup_at)
+    notify.booking_changed(booked[0], "instant" if dates[0].instant_booking else "requested", period=booked)
     db.session.commit()
     mail.deliver_soon()
-    return booking.id
+    return booked[0].id
+
+
+def period_of(booking: Booking) -> list[Booking]:
+    """The bookings asked for together with ``booking`` (itself alone if none), by
+    pickup time."""
+    if booking.period_key is None:
+        return [booking]
+    together = db.session.scalars(select(Booking).where(Booking.period_key == booking.period_key))
+    return sorted(together, key=_pickup_at)
 
 
 def _booking(booking_id: int) -> Booking:
@@ -197,6 +303,13 @@ def accept(booking_id: int, driver_id: int, *, now: datetime | None = None) -> N
     """
     now = now or datetime.now(UTC)
     booking = _as_driver(booking_id, driver_id)
+    _accept(booking, driver_id, now)
+    notify.booking_changed(booking, "accepted")
+    db.session.commit()
+    mail.deliver_soon()
+
+
+def _accept(booking: Booking, driver_id: int, now: datetime) -> None:
     seats.lock(booking.trip_id)
     # Read again under the lock: another request may have answered meanwhile.
     db.session.refresh(booking)
@@ -212,9 +325,6 @@ def accept(booking_id: int, driver_id: int, *, now: datetime | None = None) -> N
         db.session.rollback()
         raise _no_seats(booking.trip.seats - taken)
     seats.record(booking, "accepted", driver_id)
-    notify.booking_changed(booking, "accepted")
-    db.session.commit()
-    mail.deliver_soon()
 
 
 def decline(booking_id: int, driver_id: int, reason: str = "") -> None:
@@ -236,6 +346,55 @@ def decline(booking_id: int, driver_id: int, reason: str = "") -> None:
     mail.deliver_soon()
 
 
+def answer_period(
+    booking_id: int, driver_id: int, *, accepted: bool, reason: str = "", now: datetime | None = None
+) -> int:
+    """The driver accepts, or declines, every date still waiting for an answer in
+    the period of ``booking``: all or none; the passenger is told once. Returns how
+    many dates were answered.
+
+    Raises
+    ------
+    BookingNotFound, NotYourBooking
+        As :func:`accept`.
+    BookingError
+        If no date waits for an answer, or (accepting) a date's seats are taken
+        (its date is named).
+    """
+    now = now or datetime.now(UTC)
+    booking = _as_driver(booking_id, driver_id)
+    waiting = [b for b in period_of(booking) if b.status == "requested" and _pickup_at(b) > now]
+    if not waiting:
+        raise BookingError(_l("This booking is not waiting for an answer."))
+    for one in sorted(waiting, key=lambda b: b.trip_id):  # locks in the order of the trips
+        if not accepted:
+            seats.record(one, "declined", driver_id, clean_text(reason, limit=500))
+            continue
+        try:
+            _accept(one, driver_id, now)
+        except BookingError as refused:
+            raise BookingError(
+                _l("%(date)s: %(problem)s", date=DateText(_local_day(one.trip)), problem=refused.message)
+            ) from refused
+    notify.booking_changed(waiting[0], "accepted" if accepted else "declined", period=waiting)
+    db.session.commit()
+    mail.deliver_soon()
+    return len(waiting)
+
+
+def _cancel(booking: Booking, user_id: int, reason: str, now: datetime) -> None:
+    deadline = _pickup_at(booking) - timedelta(hours=current_app.config["LATE_CANCELLATION_HOURS"])
+    booking.late_cancellation = booking.status == "accepted" and now > deadline
+    seats.record(booking, "cancelled", user_id, clean_text(reason, limit=500))
+
+
+def _as_party(booking_id: int, user_id: int) -> Booking:
+    booking = _booking(booking_id)
+    if user_id not in (booking.passenger_id, booking.trip.driver_id):
+        raise NotYourBooking(booking_id)
+    return booking
+
+
 def cancel_booking(booking_id: int, user_id: int, reason: str = "", *, now: datetime | None = None) -> None:
     """The passenger or the driver cancels a booking before the pickup. Within
     ``LATE_CANCELLATION_HOURS`` of the pickup, an accepted booking's cancellation
@@ -249,20 +408,39 @@ def cancel_booking(booking_id: int, user_id: int, reason: str = "", *, now: date
         If it is already declined or cancelled, or the pickup has passed.
     """
     now = now or datetime.now(UTC)
-    booking = _booking(booking_id)
-    if user_id not in (booking.passenger_id, booking.trip.driver_id):
-        raise NotYourBooking(booking_id)
+    booking = _as_party(booking_id, user_id)
     if booking.status not in ACTIVE:
         raise BookingError(_l("This booking is no longer active."))
-    pickup_at = _pickup_at(booking)
-    if pickup_at <= now:
+    if _pickup_at(booking) <= now:
         raise BookingError(_l("The pickup has passed: this booking can no longer be cancelled."))
-    deadline = pickup_at - timedelta(hours=current_app.config["LATE_CANCELLATION_HOURS"])
-    booking.late_cancellation = booking.status == "accepted" and now > deadline
-    seats.record(booking, "cancelled", user_id, clean_text(reason, limit=500))
+    _cancel(booking, user_id, reason, now)
     notify.booking_changed(booking, "cancelled")
     db.session.commit()
     mail.deliver_soon()
+
+
+def cancel_period(booking_id: int, user_id: int, reason: str = "", *, now: datetime | None = None) -> int:
+    """The passenger or the driver cancels every date still to come of the period
+    of ``booking``; the other side is told once. Returns how many were cancelled.
+
+    Raises
+    ------
+    BookingNotFound, NotYourBooking
+        As :func:`cancel_booking`.
+    BookingError
+        If no date of the period is still active and to come.
+    """
+    now = now or datetime.now(UTC)
+    booking = _as_party(booking_id, user_id)
+    active = [b for b in period_of(booking) if b.status in ACTIVE and _pickup_at(b) > now]
+    if not active:
+        raise BookingError(_l("This booking is no longer active."))
+    for one in active:
+        _cancel(one, user_id, reason, now)
+    notify.booking_changed(active[0], "cancelled", period=active)
+    db.session.commit()
+    mail.deliver_soon()
+    return len(active)
 
 
 @dataclass(frozen=True)
@@ -299,6 +477,8 @@ class BookingView:
     late_cancellation: bool
     other_phone: str
     events: tuple[EventView, ...]
+    #: The bookings asked for together on a regular trip: (id, pickup, status) each.
+    period: tuple[tuple[int, datetime, str], ...] = ()
 
     @property
     def active(self) -> bool:
@@ -329,6 +509,9 @@ def _view(booking: Booking, viewer_id: int) -> BookingView:
         late_cancellation=booking.late_cancellation,
         other_phone=other.phone if booking.status == "accepted" else "",
         events=tuple(EventView(e.status, e.at, e.note) for e in booking.events),
+        period=tuple((b.id, _pickup_at(b), b.status) for b in period_of(booking))
+        if booking.period_key
+        else (),
     )
 
 
@@ -365,6 +548,7 @@ DrivenTrip = tuple[int, str, datetime, str, tuple[BookingView, ...]]
 class MyTrips:
     """A member's trips as a driver and bookings as a passenger, to come and past."""
 
+    regular: tuple[tuple[int, date], ...]  # regular trips driven: id, last date
     driving: tuple[DrivenTrip, ...]
     riding: tuple[BookingView, ...]
     past_driving: tuple[DrivenTrip, ...]
@@ -376,7 +560,14 @@ def my_trips(user_id: int, *, now: datetime | None = None) -> MyTrips:
     trip driven, and each booking as a passenger; past ones apart."""
     now = now or datetime.now(UTC)
     driven = db.session.scalars(
-        select(Trip).where(Trip.driver_id == user_id).order_by(Trip.departure_at.desc()).limit(200)
+        select(Trip)
+        .where(
+            Trip.driver_id == user_id,
+            # The dates of a regular trip are listed on its page; here, the next two weeks'.
+            or_(Trip.regular_id.is_(None), Trip.departure_at <= now + timedelta(days=14)),
+        )
+        .order_by(Trip.departure_at.desc())
+        .limit(200)
     )
     driving: list[DrivenTrip] = []
     past_driving: list[DrivenTrip] = []
@@ -398,7 +589,13 @@ def my_trips(user_id: int, *, now: datetime | None = None) -> MyTrips:
     for booking in booked:
         view = _view(booking, user_id)
         (past_riding if view.dropoff_at < now else riding).append(view)
+    regular = db.session.execute(
+        select(RegularTrip.id, RegularTrip.end_on)
+        .where(RegularTrip.driver_id == user_id, RegularTrip.status == "published")
+        .order_by(RegularTrip.id)
+    ).all()
     return MyTrips(
+        regular=tuple((row.id, row.end_on) for row in regular),
         driving=tuple(reversed(driving)),
         riding=tuple(sorted(riding, key=lambda b: b.pickup_at)),
         past_driving=tuple(past_driving),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask_babel import format_currency
+from datetime import date
+
+from flask_babel import format_currency, format_date
 from flask_babel import lazy_gettext as _l
 
 from routing import InvalidPointError, NoRouteError, PointOutOfAreaError, RoutingError
 
-__all__ = ["FieldError", "Money", "ServiceError", "routing_problem"]
+__all__ = ["DateText", "FieldError", "Money", "ServiceError", "routing_problem"]
 
 
 class ServiceError(ValueError):
@@ -35,6 +37,16 @@ class Money:
 
     def __str__(self) -> str:
         return str(format_currency(self.cents / 100, self.currency))
+
+
+class DateText:
+    """A date that formats itself for the reader's language when shown."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+
+    def __str__(self) -> str:
+        return str(format_date(self.day, "long"))
 
 
 def routing_problem(error: RoutingError) -> object:

@@ -3,6 +3,7 @@ transaction (see :mod:`carpool.services.mail`), and only those the member wants.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -63,7 +64,7 @@ def _queue(
         mail.queue(user.email, str(subject), body, group=group, once=once, delay=delay)
 
 
-def _booking_context(booking: Booking) -> dict[str, Any]:
+def _booking_context(booking: Booking, period: Sequence[Booking] = ()) -> dict[str, Any]:
     departure = booking.trip.departure_at
     return {
         "booking": booking,
@@ -71,14 +72,17 @@ def _booking_context(booking: Booking) -> dict[str, Any]:
         "pickup_at": departure + timedelta(seconds=booking.pickup_offset_s),
         "dropoff_at": departure + timedelta(seconds=booking.dropoff_offset_s),
         "link": _link("bookings.show", booking_id=booking.id),
+        # The dates of bookings made together on a regular trip, told in one mail.
+        "dates": [b.trip.departure_at + timedelta(seconds=b.pickup_offset_s) for b in period],
     }
 
 
-def booking_changed(booking: Booking, status: str) -> None:
+def booking_changed(booking: Booking, status: str, *, period: Sequence[Booking] = ()) -> None:
     """Tell the other side of a booking what just happened to it: "requested",
-    "instant" (requested and accepted at once), "accepted", "declined", "cancelled"."""
+    "instant" (requested and accepted at once), "accepted", "declined", "cancelled";
+    with ``period``, to all the bookings asked for together (one mail for all)."""
     trip = booking.trip
-    context = _booking_context(booking)
+    context = _booking_context(booking, period if len(period) > 1 else ())
     passenger, driver = booking.passenger, trip.driver
     if status == "requested":
         _queue(driver, "booking_requested", _l("New booking request"), "booking_requested", **context)
@@ -155,8 +159,10 @@ def new_message(recipient: User, sender: User, conversation_id: int) -> None:
 
 def alert_matched(alert: Alert, passing: Passing) -> None:
     """Tell a member that a trip passing their way was published: once per alert
-    and trip (the mail's group is the pair's)."""
+    and trip, or once per alert and regular trip for all its dates (the mail's group
+    is the pair's)."""
     trip = passing.trip
+    group = f"alert:{alert.id}:" + (f"regular:{trip.regular_id}" if trip.regular_id else str(trip.id))
     pickup = f"{alert.origin_lat:.5f},{alert.origin_lon:.5f}"
     dropoff = f"{alert.destination_lat:.5f},{alert.destination_lon:.5f}"
     _queue(
@@ -164,7 +170,7 @@ def alert_matched(alert: Alert, passing: Passing) -> None:
         None,
         _l("A ride passes your way"),
         "alert_matched",
-        group=f"alert:{alert.id}:{trip.id}",
+        group=group,
         once=True,
         alert=alert,
         trip=trip,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -14,7 +15,7 @@ from shapely.geometry import LineString
 from sqlalchemy import delete, func, select
 
 from routing import LatLon, Route, RoutingError
-from routing.cells import detour_cells
+from routing.cells import CellSpan, detour_cells
 
 from ..extensions import db
 from ..models import Booking, Trip, TripCell, TripStop, User
@@ -36,15 +37,18 @@ __all__ = [
     "TripView",
     "cancel",
     "contribution_ceiling_cents",
+    "draft_from_form",
     "draft_of",
     "get_trip",
     "label",
     "publish",
     "publish_named",
+    "publish_occurrences",
     "reindex",
     "suggested_contribution_cents",
     "update",
     "update_named",
+    "withdraw",
 ]
 
 MAX_STOPOVERS = 6
@@ -208,18 +212,20 @@ def _fill(trip: Trip, draft: TripDraft, route: Route) -> None:
     ]
 
 
-def _index(trip: Trip, route: Route) -> None:
+def _cell_spans(route: Route, max_detour_s: int) -> list[CellSpan]:
+    return detour_cells(
+        get_router().graph, route, max_detour_s=max_detour_s, cell_m=current_app.config["SEARCH_CELL_M"]
+    )
+
+
+def _index(trip: Trip, route: Route, spans: list[CellSpan] | None = None) -> None:
     """(Re)build the trip's search cells: wherever its driver can pick a passenger up
-    or drop them off within the detour they accept (see :func:`routing.cells.detour_cells`)."""
+    or drop them off within the detour they accept (see :func:`routing.cells.detour_cells`).
+    ``spans``: those already computed for the same route and detour."""
     db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
     db.session.add_all(
         TripCell(trip_id=trip.id, cell=span.cell, first_s=span.first_s, last_s=span.last_s)
-        for span in detour_cells(
-            get_router().graph,
-            route,
-            max_detour_s=trip.max_detour_s,
-            cell_m=current_app.config["SEARCH_CELL_M"],
-        )
+        for span in (spans if spans is not None else _cell_spans(route, trip.max_detour_s))
     )
 
 
@@ -230,10 +236,10 @@ def _checked(driver_id: int, draft: TripDraft, now: datetime | None) -> Route:
     return _route(draft)
 
 
-def _store(trip: Trip, route: Route) -> None:
+def _store(trip: Trip, route: Route, spans: list[CellSpan] | None = None) -> None:
     db.session.add(trip)
     db.session.flush()  # the trip's id, for its cells
-    _index(trip, route)
+    _index(trip, route, spans)
 
 
 def publish(
@@ -272,6 +278,40 @@ def publish(
     db.session.commit()
     mail.deliver_soon()
     return trip.id
+
+
+def publish_occurrences(
+    driver_id: int,
+    draft: TripDraft,
+    departures: Sequence[tuple[date, datetime]],
+    *,
+    regular_id: int,
+    now: datetime | None = None,
+) -> list[int]:
+    """Publish the dates of a regular trip: one trip per (day of the schedule,
+    departure), all on the draft's route, routed and indexed once. The caller
+    commits; returns the trips' ids.
+
+    Raises
+    ------
+    TripError
+        As :func:`publish`, for the first departure or any other.
+    """
+    if not departures:
+        return []
+    route = _checked(driver_id, replace(draft, departure=departures[0][1]), now)
+    spans = _cell_spans(route, draft.max_detour_min * 60)
+    ids = []
+    for day, departure in departures:
+        occurrence = replace(draft, departure=departure)
+        _validate(occurrence, now or datetime.now(UTC))
+        trip = Trip(driver_id=driver_id, regular_id=regular_id, occurrence_on=day)
+        _fill(trip, occurrence, route)
+        _store(trip, route, spans)
+        remember_route(trip.id, route)
+        alerts.trip_published(trip, now=now)
+        ids.append(trip.id)
+    return ids
 
 
 def _return_trip(
@@ -388,14 +428,20 @@ def cancel(trip_id: int, driver_id: int, reason: str = "", *, now: datetime | No
     now = now or datetime.now(UTC)
     trip = _own_trip(trip_id, driver_id)
     _changeable(trip, now)
+    withdraw(trip, driver_id, reason, now=now)
+    db.session.commit()
+    mail.deliver_soon()
+
+
+def withdraw(trip: Trip, actor_id: int, reason: str, *, now: datetime) -> None:
+    """Cancel a trip and its bookings, telling its passengers, and take it out of the
+    search index; the caller checks it may, and commits."""
     trip.status = "cancelled"
     trip.cancelled_at = now
     trip.cancel_reason = clean_text(reason, limit=500)
-    for booking in seats.release_all(trip.id, driver_id, trip.cancel_reason):
+    for booking in seats.release_all(trip.id, actor_id, trip.cancel_reason):
         notify.trip_cancelled(booking)
     db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
-    db.session.commit()
-    mail.deliver_soon()
     forget_route(trip.id)
 
 
@@ -483,6 +529,18 @@ def _draft(form: NamedTrip, known: dict[str, StopInput] | None = None) -> TripDr
         comment=form.comment,
         options=form.options,
     )
+
+
+def draft_from_form(form: NamedTrip, *, departure: datetime) -> TripDraft:
+    """The draft of a trip typed in a form, leaving at ``departure`` rather than at
+    the form's date and time (the dates of a regular trip).
+
+    Raises
+    ------
+    FieldError
+        For a place name the gazetteer does not know (``field`` says which).
+    """
+    return replace(_draft(form), departure=departure)
 
 
 def publish_named(driver_id: int, form: NamedTrip) -> int:
@@ -581,6 +639,7 @@ class TripView:
     path: tuple[LatLon, ...]
     outward_id: int | None
     return_id: int | None
+    regular_id: int | None  # a date of this regular trip
     seats_left: int  # over the whole trip; a passenger on part of it may find more
 
     @property
@@ -648,5 +707,6 @@ def get_trip(trip_id: int) -> TripView:
         path=_path(trip),
         outward_id=trip.outward_id,
         return_id=return_id,
+        regular_id=trip.regular_id,
         seats_left=trip.seats - seats.most_held(trip),
     )

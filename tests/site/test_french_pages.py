@@ -84,6 +84,27 @@ def pages(client: FlaskClient) -> dict[str, str]:
             },
         ),
         "ride requests": client.get("/requests"),
+        "regular trip form": client.get("/trips/regular/new"),
+        "regular trip": client.get(
+            client.post(
+                "/trips/regular/new",
+                data={
+                    "origin": "Cap-d'Ail",
+                    "destination": "Monaco",
+                    "seats": "2",
+                    "max_detour_min": "10",
+                    "luggage": "medium",
+                    "time_2": "07:45",
+                    "start_on": day,
+                    "end_on": (TOMORROW + timedelta(days=15)).date().isoformat(),
+                    "csrf_token": token_of(client, "/"),
+                },
+            ).headers["Location"]
+        ),
+        "regular trip refused": client.post(
+            "/trips/regular/new",
+            data={"origin": "Monaco", "destination": "Nulle-Part", "csrf_token": token_of(client, "/")},
+        ),
         "not found": client.get("/trips/999"),
     }
     client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})
