@@ -44,6 +44,8 @@ _DEFAULTS: dict[str, Any] = {
     "CURRENCY": "EUR",
     # A booking cancelled this close to the pickup counts as a late cancellation.
     "LATE_CANCELLATION_HOURS": 24,
+    # Grams of CO2 a passenger car emits per km, for the CO2 avoided on /transparency.
+    "CO2_G_PER_KM": 193.0,
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
@@ -51,6 +53,7 @@ _NUMBERS = {
     "GEOCODER_TIMEOUT": float,
     "MAIL_PORT": int,
     "LATE_CANCELLATION_HOURS": int,
+    "CO2_G_PER_KM": float,
     "CONTRIBUTION_PER_KM": float,
     "CONTRIBUTION_CEILING_PER_KM": float,
 }
