@@ -1,13 +1,15 @@
-"""The transparency figures: computed from real trips and bookings on the Monaco
-graph, months in local time, and the charts that show them (well-formed, accessible SVG)."""
+"""The transparency figures, computed from real trips and bookings on the Monaco graph
+in local months; the charts that show them (well-formed, accessible SVG); the page."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_babel import force_locale
 
 from carpool.charts import bar_chart, nice_ticks
@@ -140,3 +142,32 @@ def test_the_chart_escapes_every_text(app: Flask) -> None:
     assert label in texts and "]]>" in texts and "1,234\u00a0<km>" in texts and '"axe"' in texts
     drawn = {f"{SVG}{tag}" for tag in ("svg", "title", "desc", "g", "line", "rect", "text")}
     assert {e.tag for e in svg.iter()} <= drawn  # nothing the labels brought in
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_page_shows_each_series_as_a_chart_and_a_table(
+    app: Flask, client: FlaskClient, driver: int, language: str
+) -> None:
+    alix = member(app, "Alix")
+    with app.app_context():
+        trip = publish(driver, draft(options=TripOptions(instant_booking=True)))
+        bookings.request_booking(alix, ask(trip, seats=2))
+        row = db.session.get(Trip, trip)
+        assert row is not None
+        row.departure_at = datetime.now(UTC) - timedelta(days=1)  # the ride took place yesterday
+        db.session.commit()
+    page = client.get("/transparency", headers={"Accept-Language": language}).get_data(as_text=True)
+    charts = re.findall(r"<svg\b.*?</svg>", page, re.S)
+    assert len(charts) == 4
+    for chart in charts:
+        bars = [r for r in ET.fromstring(chart).iter(f"{SVG}rect") if r.get("class") == "bar"]
+        assert len(bars) == 12
+    assert page.count("<table") == 4 == page.count("<caption>")
+    assert page.count('<th scope="row">') == 48 and page.count('<th scope="col">') == 8
+    if language == "fr":
+        assert "2 places réservées" in page and "1 trajet publié" in page
+        assert "193 g de CO₂ par kilomètre" in page and "Europe/Paris" in page
+        assert '<th scope="row">janvier ' in page  # every month of the year is there
+    else:
+        assert "2 seats booked" in page and "1 trip published" in page and "193 g of CO₂" in page
+        assert '<th scope="row">January ' in page
