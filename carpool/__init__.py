@@ -10,6 +10,7 @@ from flask_babel import format_currency, format_date, format_datetime, format_de
 from werkzeug.exceptions import HTTPException
 
 from . import commands
+from .charts import bar_chart
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, migrate
 from .forms import WEEKDAY_CHOICES
@@ -41,7 +42,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
-    from .blueprints import alerts, auth, bookings, conversations, main, members, places, search, trips
+    from .blueprints import (
+        alerts,
+        association,
+        auth,
+        bookings,
+        conversations,
+        main,
+        members,
+        places,
+        search,
+        trips,
+    )
 
     for blueprint in (
         main.bp,
@@ -53,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         bookings.bp,
         conversations.bp,
         alerts.bp,
+        association.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(_leaflet())
@@ -63,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["region_centre"] = region_centre
     app.jinja_env.globals["unread_messages"] = _unread_messages
     app.jinja_env.globals["WEEKDAYS"] = tuple(choice.label for choice in WEEKDAY_CHOICES)
+    app.jinja_env.globals["bar_chart"] = bar_chart
     # Dates, times, numbers and money in the reader's language and time zone.
     app.jinja_env.globals.update(
         format_date=format_date,

@@ -44,6 +44,17 @@ _DEFAULTS: dict[str, Any] = {
     "CURRENCY": "EUR",
     # A booking cancelled this close to the pickup counts as a late cancellation.
     "LATE_CANCELLATION_HOURS": 24,
+    # The association that runs the site, as its pages name it, and its address.
+    "ASSOCIATION_NAME": "carpool",
+    "CONTACT_EMAIL": "",
+    # Where members give to the association (its own or its payment provider's page);
+    # empty: no donation button. The site itself never handles payments.
+    "DONATION_URL": "",
+    # Past trips and messages older than this are purged or anonymised; the privacy
+    # page states it.
+    "RETENTION_MONTHS": 24,
+    # Grams of CO2 a passenger car emits per km, for the CO2 avoided on /transparency.
+    "CO2_G_PER_KM": 193.0,
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
@@ -51,6 +62,8 @@ _NUMBERS = {
     "GEOCODER_TIMEOUT": float,
     "MAIL_PORT": int,
     "LATE_CANCELLATION_HOURS": int,
+    "RETENTION_MONTHS": int,
+    "CO2_G_PER_KM": float,
     "CONTRIBUTION_PER_KM": float,
     "CONTRIBUTION_CEILING_PER_KM": float,
 }

@@ -1,6 +1,7 @@
 """Structure that assistive technologies rely on, checked on every kind of page: a
 language, one main heading, a main landmark, a label for every field, unique ids,
-errors tied to their fields. (Contrast and keyboard use are checked in a real
+errors tied to their fields, charts named and described, tables with a caption and
+headers that say what they head. (Contrast and keyboard use are checked in a real
 browser; this runs without one.)"""
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class _Page(HTMLParser):
         self.tags: Counter[str] = Counter()
         self.html_lang: str | None = None
         self.described: list[str] = []
+        self.charts: list[dict[str, str | None]] = []
+        self.headers_without_scope = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -40,6 +43,10 @@ class _Page(HTMLParser):
             self.fields.append(a)
         if a.get("aria-describedby"):
             self.described.append(str(a["aria-describedby"]))
+        if tag == "svg":
+            self.charts.append(a)
+        if tag == "th" and a.get("scope") not in ("col", "row"):
+            self.headers_without_scope += 1
 
 
 def test_every_page_is_structured_for_assistive_technologies(
@@ -63,4 +70,10 @@ def test_every_page_is_structured_for_assistive_technologies(
         assert set(parsed.described) <= set(parsed.ids), name  # every error it points to exists
         if 'aria-invalid="true"' in page:
             assert parsed.described, name
+        for chart in parsed.charts:  # an image named by its <title>, described by its <desc>
+            assert chart.get("role") == "img", name
+            assert set(str(chart.get("aria-labelledby")).split()) <= set(parsed.ids), name
+        assert parsed.tags["title"] == 1 + len(parsed.charts) == 1 + parsed.tags["desc"], name
+        assert parsed.tags["caption"] == parsed.tags["table"] and not parsed.headers_without_scope, name
     assert sum('aria-invalid="true"' in page for page in rendered.values()) >= 3  # refusals were shown
+    assert rendered["transparency"].count("<table") == 4  # the charts' tables were checked

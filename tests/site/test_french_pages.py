@@ -106,6 +106,10 @@ def pages(client: FlaskClient) -> dict[str, str]:
             data={"origin": "Monaco", "destination": "Nulle-Part", "csrf_token": token_of(client, "/")},
         ),
         "not found": client.get("/trips/999"),
+        "charter": client.get("/charter"),
+        "association": client.get("/association"),
+        "transparency": client.get("/transparency"),
+        "privacy": client.get("/privacy"),
     }
     client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})
     shown["cancelled trip"] = client.get(trip)
@@ -133,6 +137,7 @@ def test_french_pages_contain_no_english_ui_text(
     assert "Être alerté" in rendered["no results"] and "Être alerté" in rendered["no results (signed out)"]
     assert "Modifier ce trajet" in rendered["trip (driver)"] and "Annulé" in rendered["cancelled trip"]
     assert 'class="error"' in rendered["publish refused"]
+    assert rendered["transparency"].count("<svg") == 4 and "Ni pistage" in rendered["privacy"]
     leaks = {
         name: [phrase for phrase in english_phrases if phrase in visible_text(page)]
         for name, page in rendered.items()
