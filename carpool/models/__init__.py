@@ -5,6 +5,7 @@ from .booking import BOOKING_STATES, Booking, BookingEvent
 from .conversation import Conversation, ConversationReport, Message
 from .mail import MailJob
 from .place import Place
+from .review import NoShow, Review
 from .trip import Trip, TripCell, TripStop
 from .user import NOTIFICATIONS, PREFERENCES, User
 
@@ -19,7 +20,9 @@ __all__ = [
     "ConversationReport",
     "MailJob",
     "Message",
+    "NoShow",
     "Place",
+    "Review",
     "Trip",
     "TripCell",
     "TripStop",
