@@ -40,7 +40,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
-    from .blueprints import alerts, auth, bookings, conversations, main, members, places, search, trips
+    from .blueprints import (
+        alerts,
+        auth,
+        bookings,
+        conversations,
+        main,
+        members,
+        places,
+        reviews,
+        search,
+        trips,
+    )
 
     for blueprint in (
         main.bp,
@@ -50,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         search.bp,
         trips.bp,
         bookings.bp,
+        reviews.bp,
         conversations.bp,
         alerts.bp,
     ):

@@ -44,6 +44,10 @@ _DEFAULTS: dict[str, Any] = {
     "CURRENCY": "EUR",
     # A booking cancelled this close to the pickup counts as a late cancellation.
     "LATE_CANCELLATION_HOURS": 24,
+    # The author of a review may change it for this many days after writing it.
+    "REVIEW_EDIT_DAYS": 14,
+    # A no-show can be reported from the pickup time until this many days after it.
+    "NO_SHOW_DAYS": 14,
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
@@ -51,6 +55,8 @@ _NUMBERS = {
     "GEOCODER_TIMEOUT": float,
     "MAIL_PORT": int,
     "LATE_CANCELLATION_HOURS": int,
+    "REVIEW_EDIT_DAYS": int,
+    "NO_SHOW_DAYS": int,
     "CONTRIBUTION_PER_KM": float,
     "CONTRIBUTION_CEILING_PER_KM": float,
 }

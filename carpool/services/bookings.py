@@ -18,7 +18,7 @@ from routing import LatLon, RoutingError
 
 from ..extensions import db
 from ..models import Booking, Trip, User
-from . import mail, notify, seats
+from . import mail, notify, reviews, seats
 from .messages import ServiceError, routing_problem
 from .roads import get_router
 from .search import leg_price_cents
@@ -277,7 +277,8 @@ class BookingView:
     """A booking as its passenger or the trip's driver sees it.
 
     ``other_phone`` is the phone number of the other side, given only once the
-    booking is accepted (and while it stays so).
+    booking is accepted (and while it stays so); ``after`` is what the viewer may do
+    once the pickup time has passed (review, report a no-show).
     """
 
     id: int
@@ -299,13 +300,14 @@ class BookingView:
     late_cancellation: bool
     other_phone: str
     events: tuple[EventView, ...]
+    after: reviews.AfterTrip
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
 
 
-def _view(booking: Booking, viewer_id: int) -> BookingView:
+def _view(booking: Booking, viewer_id: int, now: datetime) -> BookingView:
     trip = booking.trip
     as_driver = viewer_id == trip.driver_id
     other = booking.passenger if as_driver else trip.driver
@@ -329,10 +331,11 @@ def _view(booking: Booking, viewer_id: int) -> BookingView:
         late_cancellation=booking.late_cancellation,
         other_phone=other.phone if booking.status == "accepted" else "",
         events=tuple(EventView(e.status, e.at, e.note) for e in booking.events),
+        after=reviews.after_trip(booking, viewer_id, now),
     )
 
 
-def get_booking(booking_id: int, viewer_id: int) -> BookingView:
+def get_booking(booking_id: int, viewer_id: int, *, now: datetime | None = None) -> BookingView:
     """A booking for its page.
 
     Raises
@@ -343,10 +346,10 @@ def get_booking(booking_id: int, viewer_id: int) -> BookingView:
     booking = _booking(booking_id)
     if viewer_id not in (booking.passenger_id, booking.trip.driver_id):
         raise NotYourBooking(booking_id)
-    return _view(booking, viewer_id)
+    return _view(booking, viewer_id, now or datetime.now(UTC))
 
 
-def trip_bookings(trip_id: int, driver_id: int) -> list[BookingView]:
+def trip_bookings(trip_id: int, driver_id: int, *, now: datetime | None = None) -> list[BookingView]:
     """The bookings of a driver's trip, in pickup order (empty for anyone else)."""
     rows = db.session.scalars(
         select(Booking)
@@ -354,7 +357,8 @@ def trip_bookings(trip_id: int, driver_id: int) -> list[BookingView]:
         .where(Booking.trip_id == trip_id, Trip.driver_id == driver_id)
         .order_by(Booking.pickup_offset_s, Booking.id)
     )
-    return [_view(b, driver_id) for b in rows]
+    now = now or datetime.now(UTC)
+    return [_view(b, driver_id, now) for b in rows]
 
 
 #: A trip in "My trips": id, "From → To", departure, status, its bookings.
@@ -386,7 +390,7 @@ def my_trips(user_id: int, *, now: datetime | None = None) -> MyTrips:
             label(trip),
             trip.departure_at,
             trip.status,
-            tuple(trip_bookings(trip.id, user_id)),
+            tuple(trip_bookings(trip.id, user_id, now=now)),
         )
         arrived = trip.departure_at + timedelta(seconds=trip.time_s) < now
         (past_driving if arrived else driving).append(entry)
@@ -396,7 +400,7 @@ def my_trips(user_id: int, *, now: datetime | None = None) -> MyTrips:
     riding: list[BookingView] = []
     past_riding: list[BookingView] = []
     for booking in booked:
-        view = _view(booking, user_id)
+        view = _view(booking, user_id, now)
         (past_riding if view.dropoff_at < now else riding).append(view)
     return MyTrips(
         driving=tuple(reversed(driving)),

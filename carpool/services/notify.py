@@ -10,7 +10,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from ..models import NOTIFICATIONS, Booking, Trip, User
+from ..models import NOTIFICATIONS, Booking, Review, Trip, User
 from . import mail
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "booking_changed",
     "new_message",
     "reminder",
+    "review_received",
     "trip_cancelled",
     "trip_changed",
     "wants",
@@ -147,4 +148,18 @@ def new_message(recipient: User, sender: User, conversation_id: int) -> None:
         delay=MESSAGE_GROUPING,
         sender=sender,
         link=_link("conversations.show", conversation_id=conversation_id),
+    )
+
+
+def review_received(review: Review) -> None:
+    """Tell a member that someone they travelled with reviewed them (once: a changed
+    review sends nothing)."""
+    _queue(
+        review.subject,
+        "review_received",
+        _l("New review"),
+        "review_received",
+        review=review,
+        author=review.author,
+        link=_link("members.show", user_id=review.subject_id),
     )
