@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         main,
         members,
         places,
+        reviews,
         search,
         trips,
     )
@@ -63,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         search.bp,
         trips.bp,
         bookings.bp,
+        reviews.bp,
         conversations.bp,
         alerts.bp,
         association.bp,

@@ -55,6 +55,10 @@ _DEFAULTS: dict[str, Any] = {
     "RETENTION_MONTHS": 24,
     # Grams of CO2 a passenger car emits per km, for the CO2 avoided on /transparency.
     "CO2_G_PER_KM": 193.0,
+    # The author of a review may change it for this many days after writing it.
+    "REVIEW_EDIT_DAYS": 14,
+    # A no-show can be reported from the pickup time until this many days after it.
+    "NO_SHOW_DAYS": 14,
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
@@ -64,6 +68,8 @@ _NUMBERS = {
     "LATE_CANCELLATION_HOURS": int,
     "RETENTION_MONTHS": int,
     "CO2_G_PER_KM": float,
+    "REVIEW_EDIT_DAYS": int,
+    "NO_SHOW_DAYS": int,
     "CONTRIBUTION_PER_KM": float,
     "CONTRIBUTION_CEILING_PER_KM": float,
 }

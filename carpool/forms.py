@@ -47,12 +47,14 @@ __all__ = [
     "LoginForm",
     "MessageForm",
     "NewPasswordForm",
+    "NoShowForm",
     "PeriodBookingForm",
     "ProfileForm",
     "RegisterForm",
     "RegularTripForm",
     "ReportForm",
     "ResetRequestForm",
+    "ReviewForm",
     "SearchForm",
     "TripFieldsForm",
     "TripForm",
@@ -209,6 +211,7 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
             SelectChoice("trip_changed", _l("A driver changes or cancels a trip I booked")),
             SelectChoice("reminder", _l("A reminder the day before a trip")),
             SelectChoice("new_message", _l("New messages (one e-mail for several)")),
+            SelectChoice("review_received", _l("Someone I travelled with reviews me")),
         ],
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
@@ -252,6 +255,35 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
     """Accept, decline or cancel a booking, with an optional reason."""
 
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)])
+
+
+def _whole(value: object) -> int | None:
+    """A whole number, or None: a rating that is not one is refused by the reviews
+    service, with its own message."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+class ReviewForm(FlaskForm):  # type: ignore[misc]
+    rating = RadioField(
+        _l("Your rating"),
+        choices=[
+            SelectChoice("1", _l("1 — very bad")),
+            SelectChoice("2", _l("2 — disappointing")),
+            SelectChoice("3", _l("3 — fair")),
+            SelectChoice("4", _l("4 — good")),
+            SelectChoice("5", _l("5 — very good")),
+        ],
+        coerce=_whole,
+        validate_choice=False,
+    )
+    comment = TextAreaField(_l("Your review (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class NoShowForm(FlaskForm):  # type: ignore[misc]
+    note = TextAreaField(_l("What happened (optional)"), validators=[Optional(), Length(max=500)])
 
 
 WEEKDAY_CHOICES = [

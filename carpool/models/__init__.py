@@ -5,6 +5,7 @@ from .booking import BOOKING_STATES, Booking, BookingEvent
 from .conversation import Conversation, ConversationReport, Message
 from .mail import MailJob
 from .place import Place
+from .review import NoShow, Review
 from .trip import RegularTrip, Trip, TripCell, TripStop
 from .user import NOTIFICATIONS, PREFERENCES, User
 
@@ -20,8 +21,10 @@ __all__ = [
     "ConversationReport",
     "MailJob",
     "Message",
+    "NoShow",
     "Place",
     "RegularTrip",
+    "Review",
     "Trip",
     "TripCell",
     "TripStop",

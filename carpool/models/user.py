@@ -28,6 +28,7 @@ NOTIFICATIONS = (
     "new_message",
     "trip_changed",
     "reminder",
+    "review_received",
 )
 
 

@@ -19,7 +19,7 @@ from routing import LatLon, RoutingError
 
 from ..extensions import db
 from ..models import Booking, RegularTrip, Trip, User
-from . import mail, notify, seats
+from . import mail, notify, reviews, seats
 from .messages import DateText, ServiceError, routing_problem
 from .roads import get_router, trip_route
 from .search import leg_price_cents
@@ -455,7 +455,8 @@ class BookingView:
     """A booking as its passenger or the trip's driver sees it.
 
     ``other_phone`` is the phone number of the other side, given only once the
-    booking is accepted (and while it stays so).
+    booking is accepted (and while it stays so); ``after`` is what the viewer may do
+    once the pickup time has passed (review, report a no-show).
     """
 
     id: int
@@ -477,6 +478,7 @@ class BookingView:
     late_cancellation: bool
     other_phone: str
     events: tuple[EventView, ...]
+    after: reviews.AfterTrip
     #: The bookings asked for together on a regular trip: (id, pickup, status) each.
     period: tuple[tuple[int, datetime, str], ...] = ()
 
@@ -485,7 +487,7 @@ class BookingView:
         return self.status in ACTIVE
 
 
-def _view(booking: Booking, viewer_id: int) -> BookingView:
+def _view(booking: Booking, viewer_id: int, now: datetime) -> BookingView:
     trip = booking.trip
     as_driver = viewer_id == trip.driver_id
     other = booking.passenger if as_driver else trip.driver
@@ -509,13 +511,14 @@ def _view(booking: Booking, viewer_id: int) -> BookingView:
         late_cancellation=booking.late_cancellation,
         other_phone=other.phone if booking.status == "accepted" else "",
         events=tuple(EventView(e.status, e.at, e.note) for e in booking.events),
+        after=reviews.after_trip(booking, viewer_id, now),
         period=tuple((b.id, _pickup_at(b), b.status) for b in period_of(booking))
         if booking.period_key
         else (),
     )
 
 
-def get_booking(booking_id: int, viewer_id: int) -> BookingView:
+def get_booking(booking_id: int, viewer_id: int, *, now: datetime | None = None) -> BookingView:
     """A booking for its page.
 
     Raises
@@ -526,10 +529,10 @@ def get_booking(booking_id: int, viewer_id: int) -> BookingView:
     booking = _booking(booking_id)
     if viewer_id not in (booking.passenger_id, booking.trip.driver_id):
         raise NotYourBooking(booking_id)
-    return _view(booking, viewer_id)
+    return _view(booking, viewer_id, now or datetime.now(UTC))
 
 
-def trip_bookings(trip_id: int, driver_id: int) -> list[BookingView]:
+def trip_bookings(trip_id: int, driver_id: int, *, now: datetime | None = None) -> list[BookingView]:
     """The bookings of a driver's trip, in pickup order (empty for anyone else)."""
     rows = db.session.scalars(
         select(Booking)
@@ -537,7 +540,8 @@ def trip_bookings(trip_id: int, driver_id: int) -> list[BookingView]:
         .where(Booking.trip_id == trip_id, Trip.driver_id == driver_id)
         .order_by(Booking.pickup_offset_s, Booking.id)
     )
-    return [_view(b, driver_id) for b in rows]
+    now = now or datetime.now(UTC)
+    return [_view(b, driver_id, now) for b in rows]
 
 
 #: A trip in "My trips": id, "From → To", departure, status, its bookings.
@@ -577,7 +581,7 @@ def my_trips(user_id: int, *, now: datetime | None = None) -> MyTrips:
             label(trip),
             trip.departure_at,
             trip.status,
-            tuple(trip_bookings(trip.id, user_id)),
+            tuple(trip_bookings(trip.id, user_id, now=now)),
         )
         arrived = trip.departure_at + timedelta(seconds=trip.time_s) < now
         (past_driving if arrived else driving).append(entry)
@@ -587,7 +591,7 @@ def my_trips(user_id: int, *, now: datetime | None = None) -> MyTrips:
     riding: list[BookingView] = []
     past_riding: list[BookingView] = []
     for booking in booked:
-        view = _view(booking, user_id)
+        view = _view(booking, user_id, now)
         (past_riding if view.dropoff_at < now else riding).append(view)
     regular = db.session.execute(
         select(RegularTrip.id, RegularTrip.end_on)

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import NOTIFICATIONS, PREFERENCES, Trip, User
+from ..models import NOTIFICATIONS, PREFERENCES, User
+from . import reviews
 from .messages import ServiceError
+from .reviews import ReceivedReview, Trust
 from .text import clean_name, clean_text
 
 __all__ = [
@@ -57,7 +58,10 @@ class Profile:
 
 @dataclass(frozen=True)
 class PublicProfile:
-    """A member as other members see them: never their e-mail or phone."""
+    """A member as other members see them: never their e-mail or phone. ``trust``
+    has their figures (rating, completed trips, late cancellations, no-shows: see
+    :class:`carpool.services.reviews.Trust`), ``reviews`` the reviews they received,
+    the newest first."""
 
     id: int
     display_name: str
@@ -66,8 +70,9 @@ class PublicProfile:
     car_colour: str
     preferences: dict[str, str]
     member_since: datetime
-    trips_driven: int
     confirmed: bool
+    trust: Trust
+    reviews: tuple[ReceivedReview, ...]
 
 
 def _user(user_id: int) -> User:
@@ -160,8 +165,8 @@ def set_language(user_id: int, language: str) -> None:
     db.session.commit()
 
 
-def public_profile(user_id: int) -> PublicProfile:
-    """A member's page, as any visitor sees it.
+def public_profile(user_id: int, *, now: datetime | None = None) -> PublicProfile:
+    """A member's page, as any visitor sees it, with their trust figures as of ``now``.
 
     Raises
     ------
@@ -169,11 +174,6 @@ def public_profile(user_id: int) -> PublicProfile:
         If there is no such member.
     """
     user = _user(user_id)
-    driven = db.session.scalar(
-        select(func.count(Trip.id)).where(
-            Trip.driver_id == user.id, Trip.status == "published", Trip.departure_at < datetime.now(UTC)
-        )
-    )
     return PublicProfile(
         id=user.id,
         display_name=user.display_name,
@@ -182,6 +182,7 @@ def public_profile(user_id: int) -> PublicProfile:
         car_colour=user.car_colour,
         preferences={name: getattr(user, name) for name in PREFERENCES if getattr(user, name)},
         member_since=user.created_at,
-        trips_driven=driven or 0,
         confirmed=user.confirmed_at is not None,
+        trust=reviews.trust(user.id, now=now or datetime.now(UTC)),
+        reviews=reviews.received(user.id),
     )

@@ -11,7 +11,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from ..models import NOTIFICATIONS, Alert, Booking, Trip, User
+from ..models import NOTIFICATIONS, Alert, Booking, Review, Trip, User
 from . import mail
 from .search import Passing, leg_price_cents
 
@@ -21,6 +21,7 @@ __all__ = [
     "booking_changed",
     "new_message",
     "reminder",
+    "review_received",
     "trip_cancelled",
     "trip_changed",
     "wants",
@@ -185,4 +186,18 @@ def alert_matched(alert: Alert, passing: Passing) -> None:
             dropoff_name=alert.destination,
         ),
         alerts_link=_link("alerts.index"),
+    )
+
+
+def review_received(review: Review) -> None:
+    """Tell a member that someone they travelled with reviewed them (once: a changed
+    review sends nothing)."""
+    _queue(
+        review.subject,
+        "review_received",
+        _l("New review"),
+        "review_received",
+        review=review,
+        author=review.author,
+        link=_link("members.show", user_id=review.subject_id),
     )

@@ -96,7 +96,10 @@ def test_the_association_s_settings_come_from_the_environment(
     }.items():
         monkeypatch.setenv(name, value)
     config = load_config(tmp_path)
-    assert config["ASSOCIATION_NAME"] == "Covoit’ Vallée" and config["DONATION_URL"] == "https://dons.example.org/"
+    assert (
+        config["ASSOCIATION_NAME"] == "Covoit’ Vallée"
+        and config["DONATION_URL"] == "https://dons.example.org/"
+    )
     assert config["CONTACT_EMAIL"] == "bureau@covoit.example.org"
     assert config["RETENTION_MONTHS"] == 36 and config["CO2_G_PER_KM"] == 170.5
 

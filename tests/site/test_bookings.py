@@ -242,3 +242,7 @@ def test_booking_through_the_pages(app: Flask, client: FlaskClient, runner) -> N
     booking = booked.headers["Location"]
     answered = client.post(booking + "/accept", data={"csrf_token": token_of(client, booking)})
     assert "La réservation est acceptée" in client.get(answered.headers["Location"]).get_data(as_text=True)
+    # The driver's "My trips" lists the booking under the trip.
+    mine = client.get("/my/trips")
+    assert mine.status_code == 200 and "Alix</a>" in mine.get_data(as_text=True)
+    assert "Acceptée" in mine.get_data(as_text=True)

@@ -12,10 +12,13 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from carpool import ROOT
 from tests.site.test_auth import token_of
+from tests.site.test_bookings import member
 from tests.site.test_pages import publish, signed_in  # noqa: F401  (fixture)
+from tests.site.test_reviews import completed_booking, user_id
 from tests.site.test_trips import TOMORROW
 
 #: Visible text and the attributes read aloud or shown (labels of the map, hints).
@@ -113,6 +116,7 @@ def pages(client: FlaskClient) -> dict[str, str]:
     }
     client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})
     shown["cancelled trip"] = client.get(trip)
+    shown.update(after_a_trip(client))
     client.post("/account/logout", data={"csrf_token": token_of(client, "/")})
     for path in ("/account/login", "/account/register", "/account/reset"):
         shown[path] = client.get(path)
@@ -123,6 +127,31 @@ def pages(client: FlaskClient) -> dict[str, str]:
         f"/search?origin=Monaco&destination=Cap-d'Ail&day={(TOMORROW - timedelta(days=400)).date()}"
     )
     return {name: response.get_data(as_text=True) for name, response in shown.items()}
+
+
+def after_a_trip(client: FlaskClient) -> dict[str, TestResponse]:
+    """The pages of a trip that took place: the booking, the review form (new,
+    refused, being changed), the profile with a review, a no-show reported."""
+    app = client.application
+    passenger = member(app, "Alix")
+    booking = f"/bookings/{completed_booking(app, user_id(app, 'camille@example.org'), passenger)}"
+    shown = {
+        "booking after the trip": client.get(booking),
+        "my trips after a trip": client.get("/my/trips"),
+        "review form": client.get(booking + "/review"),
+        "review refused": client.post(
+            booking + "/review", data={"rating": "9", "comment": "x", "csrf_token": token_of(client, booking)}
+        ),
+    }
+    client.post(
+        booking + "/review",
+        data={"rating": "4", "comment": "Ponctuelle", "csrf_token": token_of(client, booking)},
+    )
+    shown["review being changed"] = client.get(booking + "/review")
+    shown["member with reviews"] = client.get(f"/members/{passenger}")
+    client.post(booking + "/no-show", data={"csrf_token": token_of(client, booking)})
+    shown["booking with a no-show"] = client.get(booking)
+    return shown
 
 
 def test_french_pages_contain_no_english_ui_text(
@@ -138,9 +167,15 @@ def test_french_pages_contain_no_english_ui_text(
     assert "Modifier ce trajet" in rendered["trip (driver)"] and "Annulé" in rendered["cancelled trip"]
     assert 'class="error"' in rendered["publish refused"]
     assert rendered["transparency"].count("<svg") == 4 and "Ni pistage" in rendered["privacy"]
+    assert "Donner un avis sur Alix" in rendered["booking after the trip"]
+    assert "Donner un avis sur Alix" in rendered["my trips after a trip"]
+    assert "Choisissez une note" in rendered["review refused"] and "4/5" in rendered["member with reviews"]
+    assert "Vous avez signalé l’absence de Alix." in rendered["booking with a no-show"]
     leaks = {
         name: [phrase for phrase in english_phrases if phrase in visible_text(page)]
         for name, page in rendered.items()
     }
     assert all('<html lang="fr">' in page for page in rendered.values())
+    broken = [name for name, page in rendered.items() if "Un problème est survenu de notre côté" in page]
+    assert not broken  # the error page is in French too: it must be asked for
     assert not any(leaks.values()), leaks
