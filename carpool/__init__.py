@@ -41,7 +41,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
-    from .blueprints import alerts, auth, bookings, conversations, main, members, places, search, trips
+    from .blueprints import (
+        alerts,
+        auth,
+        bookings,
+        conversations,
+        main,
+        members,
+        moderation,
+        places,
+        search,
+        trips,
+    )
 
     for blueprint in (
         main.bp,
@@ -53,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         bookings.bp,
         conversations.bp,
         alerts.bp,
+        moderation.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(_leaflet())
@@ -62,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["current_locale"] = select_locale
     app.jinja_env.globals["region_centre"] = region_centre
     app.jinja_env.globals["unread_messages"] = _unread_messages
+    app.jinja_env.globals["open_reports"] = _open_reports
     app.jinja_env.globals["WEEKDAYS"] = tuple(choice.label for choice in WEEKDAY_CHOICES)
     # Dates, times, numbers and money in the reader's language and time zone.
     app.jinja_env.globals.update(
@@ -81,6 +94,15 @@ def _unread_messages() -> int:
     from .services.conversations import unread_count
 
     return unread_count(current_user.id) if current_user.is_authenticated else 0
+
+
+def _open_reports() -> int:
+    """For the menu of a moderator: the reports waiting."""
+    from flask_login import current_user
+
+    from .services.moderation import open_count
+
+    return open_count(current_user.id) if current_user.is_authenticated else 0
 
 
 def _leaflet() -> Blueprint:

@@ -44,6 +44,10 @@ _DEFAULTS: dict[str, Any] = {
     "CURRENCY": "EUR",
     # A booking cancelled this close to the pickup counts as a late cancellation.
     "LATE_CANCELLATION_HOURS": 24,
+    # Automatic flags for the moderators: a driver publishing more trips than this
+    # leaving within 7 days, or offering this many seats or more on one trip.
+    "FLAG_TRIPS_PER_WEEK": 20,
+    "FLAG_SEATS": 7,
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
@@ -51,6 +55,8 @@ _NUMBERS = {
     "GEOCODER_TIMEOUT": float,
     "MAIL_PORT": int,
     "LATE_CANCELLATION_HOURS": int,
+    "FLAG_TRIPS_PER_WEEK": int,
+    "FLAG_SEATS": int,
     "CONTRIBUTION_PER_KM": float,
     "CONTRIBUTION_CEILING_PER_KM": float,
 }

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import BookingForm, CancelTripForm, EditTripForm, TripForm
+from ..forms import BookingForm, CancelTripForm, EditTripForm, ReportForm, TripForm
 from ..services import alerts, bookings, trips
 from ..services.messages import FieldError
 from . import ID, point_arg
@@ -159,6 +159,7 @@ def show(trip_id: int) -> str:
         map_data=map_data,
         cancel_form=CancelTripForm(),
         booking_form=booking_form,
+        report_form=ReportForm(),
         held=bookings.trip_bookings(trip.id, current_user.id) if is_driver else [],
         requests=alerts.requests_along(trip.id, current_user.id) if is_driver and not trip.departed else [],
     )

@@ -2,25 +2,30 @@
 
 from .alert import Alert, AlertMatch
 from .booking import BOOKING_STATES, Booking, BookingEvent
-from .conversation import Conversation, ConversationReport, Message
+from .conversation import Conversation, Message
 from .mail import MailJob
+from .moderation import MODERATION_ACTIONS, REPORT_CATEGORIES, REPORT_KINDS, ModerationAction, Report
 from .place import Place
 from .trip import Trip, TripCell, TripStop
 from .user import NOTIFICATIONS, PREFERENCES, User
 
 __all__ = [
     "BOOKING_STATES",
+    "MODERATION_ACTIONS",
     "NOTIFICATIONS",
     "PREFERENCES",
+    "REPORT_CATEGORIES",
+    "REPORT_KINDS",
     "Alert",
     "AlertMatch",
     "Booking",
     "BookingEvent",
     "Conversation",
-    "ConversationReport",
     "MailJob",
     "Message",
+    "ModerationAction",
     "Place",
+    "Report",
     "Trip",
     "TripCell",
     "TripStop",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask_babel import format_currency
+from datetime import datetime
+
+from flask_babel import format_currency, format_datetime
 from flask_babel import lazy_gettext as _l
 
 from routing import InvalidPointError, NoRouteError, PointOutOfAreaError, RoutingError
 
-__all__ = ["FieldError", "Money", "ServiceError", "routing_problem"]
+__all__ = ["FieldError", "Moment", "Money", "ServiceError", "routing_problem"]
 
 
 class ServiceError(ValueError):
@@ -35,6 +37,16 @@ class Money:
 
     def __str__(self) -> str:
         return str(format_currency(self.cents / 100, self.currency))
+
+
+class Moment:
+    """A date and time that formats itself for the reader's language and time zone when shown."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __str__(self) -> str:
+        return str(format_datetime(self.at, "short"))
 
 
 def routing_problem(error: RoutingError) -> object:

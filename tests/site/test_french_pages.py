@@ -12,6 +12,7 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from carpool import ROOT
 from tests.site.test_auth import token_of
@@ -47,6 +48,45 @@ def english_phrases() -> list[str]:
     # WTForms' own messages, for fields whose checks come from the library.
     phrases += ["Not a valid", "This field is required", "Invalid CSRF", "Field must be"]
     return phrases
+
+
+def _moderation_pages(client: FlaskClient, trip: str) -> dict[str, TestResponse]:
+    """The signed-in driver becomes a moderator; Alix reports their trip, and Sam."""
+    from carpool.extensions import db
+    from carpool.models import User
+    from carpool.services import moderation
+
+    with client.application.app_context():
+        driver = db.session.get(User, 1)
+        assert driver is not None
+        driver.is_admin = True
+        other = User(email="alix@example.org", display_name="Alix", password_hash="-", language="fr")
+        rude = User(email="sam@example.org", display_name="Sam", password_hash="-", language="fr")
+        db.session.add_all([other, rude])
+        db.session.commit()
+        trip_id = int(trip.rsplit("/", 1)[1])
+        moderation.report(other.id, moderation.ReportTarget("trip", trip_id), "professional", "Taxi")
+        closed = moderation.report(other.id, moderation.ReportTarget("user", rude.id), "behaviour", "Impoli")
+        member_page = f"/members/{other.id}"
+    refused = client.post(
+        f"/moderation/reports/{closed}",
+        data={"action": "suspend", "csrf_token": token_of(client, "/")},
+        follow_redirects=True,
+    )
+    client.post(
+        f"/moderation/reports/{closed}", data={"action": "close", "csrf_token": token_of(client, "/")}
+    )
+    return {
+        "other member": client.get(member_page),
+        "moderation queue": client.get("/moderation"),
+        "moderation report": client.get("/moderation/reports/1"),
+        "moderation report refused": refused,
+        "moderation report closed": client.get(f"/moderation/reports/{closed}"),
+        "moderation log": client.get("/moderation/log"),
+        "moderation members": client.get("/moderation/users?q=a"),
+        "moderation trips": client.get("/moderation/trips"),
+        "moderation bookings": client.get("/moderation/bookings?q=nobody"),
+    }
 
 
 def pages(client: FlaskClient) -> dict[str, str]:
@@ -86,6 +126,7 @@ def pages(client: FlaskClient) -> dict[str, str]:
         "ride requests": client.get("/requests"),
         "not found": client.get("/trips/999"),
     }
+    shown.update(_moderation_pages(client, trip))
     client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})
     shown["cancelled trip"] = client.get(trip)
     client.post("/account/logout", data={"csrf_token": token_of(client, "/")})
@@ -112,6 +153,9 @@ def test_french_pages_contain_no_english_ui_text(
     assert "Être alerté" in rendered["no results"] and "Être alerté" in rendered["no results (signed out)"]
     assert "Modifier ce trajet" in rendered["trip (driver)"] and "Annulé" in rendered["cancelled trip"]
     assert 'class="error"' in rendered["publish refused"]
+    assert "Signaler ce membre" in rendered["other member"] and "Taxi" in rendered["moderation queue"]
+    assert "Choisissez le dernier jour" in rendered["moderation report refused"]
+    assert "Clos sans suite" in rendered["moderation log"]
     leaks = {
         name: [phrase for phrase in english_phrases if phrase in visible_text(page)]
         for name, page in rendered.items()
