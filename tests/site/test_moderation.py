@@ -351,3 +351,84 @@ def test_moderation_pages_in_english(app: Flask, client: FlaskClient, runner: Fl
     page = client.get(site["report"]).get_data(as_text=True)
     assert "Warn the member" in page and "Close without action" in page
     assert "Moderation log" in client.get("/moderation/log").get_data(as_text=True)
+
+
+def flags() -> list[tuple[str | None, int | None, str, int | None, str | None]]:
+    rows = db.session.scalars(select(Report).where(Report.reporter_id.is_(None)).order_by(Report.id))
+    return [(r.flag, r.user_id, r.category, r.trip_id, r.closed_at and "closed") for r in rows]
+
+
+def test_a_contribution_above_the_ceiling_is_refused_and_flagged_once(app: Flask, driver: int) -> None:
+    modo = member(app, "Modo")
+    make_admin(app, modo)
+    with app.app_context():
+        for _ in range(2):
+            with pytest.raises(TripError, match="aucun bénéfice"):
+                publish(driver, draft(contribution_cents=100_000))
+        assert count(Trip) == 0  # refused, as before
+        assert flags() == [("above_ceiling", driver, "professional", None, None)]
+        (flag,) = moderation.queue(modo).items
+        assert flag.reporter_name is None and "au-dessus du plafond" in flag.reason
+        # Once the moderators closed it, a new attempt (here, changing a trip) is flagged again.
+        moderation.act(modo, flag.id, Decision("close"))
+        trip_id = publish(driver, draft())
+        from carpool.services.trips import update
+
+        with pytest.raises(TripError):
+            update(trip_id, driver, draft(contribution_cents=100_000))
+        db.session.remove()
+        assert [f[0] for f in flags()] == ["above_ceiling", "above_ceiling"]
+        assert db.session.get(Trip, trip_id).contribution_cents < 100_000  # type: ignore[union-attr]
+
+
+def test_many_trips_in_a_week_or_many_seats_are_flagged(app: Flask, driver: int) -> None:
+    with app.app_context():
+        trip_ids = [publish(driver, draft(departure=TOMORROW + timedelta(hours=6 * i))) for i in range(20)]
+        assert flags() == []  # twenty is the most without a flag
+        trip_ids.append(publish(driver, draft(departure=TOMORROW + timedelta(days=5))))
+        assert flags() == [("many_trips", driver, "professional", trip_ids[-1], None)]
+        publish(driver, draft(departure=TOMORROW + timedelta(days=6)))
+        assert len(flags()) == 1  # one open flag per driver and rule
+        (flag,) = db.session.scalars(select(Report))
+        assert "22 trajets" not in flag.reason and "21 trajets" in flag.reason
+        seven = publish(driver, draft(seats=7))
+        publish(driver, draft(seats=8))
+        assert flags()[1:] == [("many_seats", driver, "professional", seven, None)]
+
+
+def test_trips_spread_over_weeks_are_not_flagged(app: Flask, driver: int) -> None:
+    app.config["FLAG_TRIPS_PER_WEEK"] = 3
+    with app.app_context():
+        for day in (0, 0, 8, 8, 16, 16):  # at most two in any seven days
+            publish(driver, draft(departure=TOMORROW + timedelta(days=day)))
+        assert flags() == []
+        publish(driver, draft(departure=TOMORROW + timedelta(days=3)))
+        publish(driver, draft(departure=TOMORROW + timedelta(days=5)))  # days 0, 0, 3, 5: four in a week
+        assert [f[0] for f in flags()] == ["many_trips"]
+
+
+def test_the_administrators_lists(app: Flask, cast: dict[str, int]) -> None:
+    modo = cast["modo"]
+    with app.app_context():
+        for i in range(30):
+            db.session.add(User(email=f"m{i}@example.org", display_name=f"Membre {i}", password_hash="-"))
+        db.session.commit()
+        everyone = moderation.users(modo)
+        assert (everyone.total, everyone.pages, len(everyone.items)) == (34, 2, 25)
+        assert len(moderation.users(modo, page=2).items) == 9
+        assert moderation.users(modo, page=99).page == 2 and moderation.users(modo, page=-1).page == 1
+        assert [u.display_name for u in moderation.users(modo, "ALIX").items] == ["Alix"]
+        assert [u.email for u in moderation.users(modo, "m29@").items] == ["m29@example.org"]
+        assert moderation.users(modo, "%").total == 0 and moderation.users(modo, "\x00_").total == 0
+        (trip,) = moderation.trips_list(modo, "larvotto").items
+        assert (trip.id, trip.driver_name, trip.status) == (cast["trip"], "Camille", "published")
+        assert moderation.trips_list(modo, "Atlantis").items == ()
+        assert [b.passenger_name for b in moderation.bookings(modo, "sam").items] == ["Sam"]
+        assert len(moderation.bookings(modo, "camille").items) == 2  # the driver's name
+        # A moderator reads a booking, without the phone numbers, and changes nothing.
+        seen = bookings.get_booking(cast["booking"], modo)
+        assert seen.moderating and seen.other_phone == "" and not seen.viewer_is_driver
+        with pytest.raises(bookings.NotYourBooking):
+            bookings.get_booking(cast["booking"], cast["sam"])
+        with pytest.raises(bookings.NotYourBooking):
+            bookings.cancel_booking(cast["booking"], modo)
