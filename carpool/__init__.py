@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         conversations,
         main,
         members,
+        moderation,
         places,
         reviews,
         search,
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         conversations.bp,
         alerts.bp,
         association.bp,
+        moderation.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(_leaflet())
@@ -77,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["current_locale"] = select_locale
     app.jinja_env.globals["region_centre"] = region_centre
     app.jinja_env.globals["unread_messages"] = _unread_messages
+    app.jinja_env.globals["open_reports"] = _open_reports
     app.jinja_env.globals["WEEKDAYS"] = tuple(choice.label for choice in WEEKDAY_CHOICES)
     app.jinja_env.globals["bar_chart"] = bar_chart
     # Dates, times, numbers and money in the reader's language and time zone.
@@ -97,6 +100,15 @@ def _unread_messages() -> int:
     from .services.conversations import unread_count
 
     return unread_count(current_user.id) if current_user.is_authenticated else 0
+
+
+def _open_reports() -> int:
+    """For the menu of a moderator: the reports waiting."""
+    from flask_login import current_user
+
+    from .services.moderation import open_count
+
+    return open_count(current_user.id) if current_user.is_authenticated else 0
 
 
 def _leaflet() -> Blueprint:

@@ -59,6 +59,10 @@ _DEFAULTS: dict[str, Any] = {
     "REVIEW_EDIT_DAYS": 14,
     # A no-show can be reported from the pickup time until this many days after it.
     "NO_SHOW_DAYS": 14,
+    # Automatic flags for the moderators: a driver publishing more trips than this
+    # leaving within 7 days, or offering this many seats or more on one trip.
+    "FLAG_TRIPS_PER_WEEK": 20,
+    "FLAG_SEATS": 7,
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
@@ -70,6 +74,8 @@ _NUMBERS = {
     "CO2_G_PER_KM": float,
     "REVIEW_EDIT_DAYS": int,
     "NO_SHOW_DAYS": int,
+    "FLAG_TRIPS_PER_WEEK": int,
+    "FLAG_SEATS": int,
     "CONTRIBUTION_PER_KM": float,
     "CONTRIBUTION_CEILING_PER_KM": float,
 }

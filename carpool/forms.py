@@ -43,6 +43,7 @@ __all__ = [
     "AnswerForm",
     "BookingForm",
     "CancelTripForm",
+    "DecisionForm",
     "EditTripForm",
     "LoginForm",
     "MessageForm",
@@ -243,8 +244,28 @@ class MessageForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+REPORT_CATEGORY_CHOICES = [
+    SelectChoice("behaviour", _l("Behaviour (rude, threatening, did not come…)")),
+    SelectChoice("safety", _l("Safety (dangerous driving, a risk for others)")),
+    SelectChoice("professional", _l("A professional driver, or trips made for profit")),
+    SelectChoice("spam", _l("Spam or fraud")),
+    SelectChoice("other", _l("Something else")),
+]
+
+
 class ReportForm(FlaskForm):  # type: ignore[misc]
-    reason = TextAreaField(_l("What is wrong?"), validators=[Optional(), Length(max=1000)])
+    """A report to the moderators. The service checks the category and the reason
+    (required, 1000 characters at most), and says what is wrong."""
+
+    category = SelectField(_l("What kind of problem?"), choices=REPORT_CATEGORY_CHOICES, default="behaviour")
+    reason = TextAreaField(_l("What is wrong?"))
+
+
+class DecisionForm(FlaskForm):  # type: ignore[misc]
+    """A moderator's action on a report; the buttons post ``action``."""
+
+    note = TextAreaField(_l("Note to the member (needed for a warning; sent with a suspension or a ban)"))
+    until = DateField(_l("Suspended until (included)"), validators=[Optional()])
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]

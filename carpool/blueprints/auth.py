@@ -81,7 +81,10 @@ def login() -> str | Response:
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user_id = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            user_id = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.AccountClosed as closed:
+            return render_template("auth/login.html", form=form, error=closed.message)
         if user_id is not None:
             user = db.session.get(User, user_id)
             assert user is not None

@@ -102,30 +102,3 @@ def show(conversation_id: int) -> str | Response:
 @login_required  # type: ignore[untyped-decorator]
 def inbox() -> str:
     return render_template("conversations/inbox.html", entries=conversations.inbox(current_user.id))
-
-
-@bp.post(f"/conversations/<{ID}:conversation_id>/report")
-@login_required  # type: ignore[untyped-decorator]
-def report(conversation_id: int) -> Response:
-    form = ReportForm()
-    try:
-        conversations.report(conversation_id, current_user.id, form.reason.data or "")
-    except conversations.ConversationNotFound:
-        abort(404)
-    except conversations.NotYourConversation:
-        abort(403)
-    except conversations.ConversationError as refused:
-        flash(str(refused.message), "error")
-    else:
-        flash(_("Thank you: a moderator of the association will read this conversation."))
-    return redirect(url_for("conversations.show", conversation_id=conversation_id))
-
-
-@bp.get("/moderation/reports")
-@login_required  # type: ignore[untyped-decorator]
-def reports() -> str:
-    try:
-        found = conversations.open_reports(current_user.id)
-    except conversations.NotYourConversation:
-        abort(403)
-    return render_template("conversations/reports.html", reports=found)

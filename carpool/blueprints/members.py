@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import ProfileForm
+from ..forms import ProfileForm, ReportForm
 from ..services import members
 from . import ID
 
@@ -42,4 +42,4 @@ def show(user_id: int) -> str:
         member = members.public_profile(user_id)
     except members.MemberNotFound:
         abort(404)
-    return render_template("members/show.html", member=member)
+    return render_template("members/show.html", member=member, report_form=ReportForm())

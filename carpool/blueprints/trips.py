@@ -17,6 +17,7 @@ from ..forms import (
     EditTripForm,
     PeriodBookingForm,
     RegularTripForm,
+    ReportForm,
     TripFieldsForm,
     TripForm,
 )
@@ -229,6 +230,7 @@ def show(trip_id: int) -> str:
         cancel_form=CancelTripForm(),
         booking_form=booking_form,
         period_form=period_form,
+        report_form=ReportForm(),
         held=bookings.trip_bookings(trip.id, current_user.id) if is_driver else [],
         requests=alerts.requests_along(trip.id, current_user.id) if is_driver and not trip.departed else [],
     )

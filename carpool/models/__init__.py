@@ -2,8 +2,9 @@
 
 from .alert import Alert, AlertMatch
 from .booking import BOOKING_STATES, Booking, BookingEvent
-from .conversation import Conversation, ConversationReport, Message
+from .conversation import Conversation, Message
 from .mail import MailJob
+from .moderation import MODERATION_ACTIONS, REPORT_CATEGORIES, REPORT_KINDS, ModerationAction, Report
 from .place import Place
 from .review import NoShow, Review
 from .trip import RegularTrip, Trip, TripCell, TripStop
@@ -11,19 +12,23 @@ from .user import NOTIFICATIONS, PREFERENCES, User
 
 __all__ = [
     "BOOKING_STATES",
+    "MODERATION_ACTIONS",
     "NOTIFICATIONS",
     "PREFERENCES",
+    "REPORT_CATEGORIES",
+    "REPORT_KINDS",
     "Alert",
     "AlertMatch",
     "Booking",
     "BookingEvent",
     "Conversation",
-    "ConversationReport",
     "MailJob",
     "Message",
+    "ModerationAction",
     "NoShow",
     "Place",
     "RegularTrip",
+    "Report",
     "Review",
     "Trip",
     "TripCell",

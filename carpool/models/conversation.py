@@ -46,19 +46,3 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     sender: Mapped[User] = relationship()
-
-
-class ConversationReport(db.Model):  # type: ignore[name-defined,misc]
-    """One side of a conversation asks the moderators to read it. While a report is
-    open, administrators (the association's moderators) may read the conversation."""
-
-    __tablename__ = "conversation_report"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversation.id", ondelete="CASCADE"), index=True
-    )
-    reporter_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    reason: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

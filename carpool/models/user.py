@@ -65,5 +65,19 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     #: E-mail notifications the member turned off, comma-separated (see NOTIFICATIONS).
     mail_off: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
+    # Moderation: a suspended member reads but does not publish, book, write or report
+    # until then; a banned one is suspended for ever and can no longer sign in.
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login's: a banned member's session no longer counts as signed in."""
+        return self.banned_at is None
+
+    def suspended(self, now: datetime) -> bool:
+        """Whether the member may not publish, book, write or report at ``now``."""
+        return self.banned_at is not None or (self.suspended_until is not None and self.suspended_until > now)
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.display_name!r}>"

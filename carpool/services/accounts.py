@@ -20,6 +20,7 @@ from .messages import ServiceError
 from .text import clean_name
 
 __all__ = [
+    "AccountClosed",
     "AccountError",
     "EmailTaken",
     "Registration",
@@ -51,6 +52,10 @@ class AccountError(ServiceError):
 class EmailTaken(AccountError):
     """The address already has an account. Views must not tell a stranger so (no
     account enumeration): they answer as for a new account and mail the owner."""
+
+
+class AccountClosed(AccountError):
+    """The moderators closed (banned) this account: it no longer signs in."""
 
 
 @dataclass(frozen=True)
@@ -120,11 +125,22 @@ def register(form: Registration) -> int:
 
 
 def authenticate(email: str, password: str) -> int | None:
-    """The id of the account these credentials open, else None (whichever part is wrong)."""
+    """The id of the account these credentials open, else None (whichever part is wrong).
+
+    Raises
+    ------
+    AccountClosed
+        For the right credentials of a banned account (only then: a stranger
+        learns nothing about an address).
+    """
     user = find_by_email(email)
     if user is None or len(password) > MAX_PASSWORD:
         return None
-    return user.id if check_password_hash(user.password_hash, password) else None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    if user.banned_at is not None:
+        raise AccountClosed(_l("This account is closed by the association's moderators."))
+    return user.id
 
 
 def _signer(salt: str) -> URLSafeTimedSerializer:

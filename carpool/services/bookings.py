@@ -19,7 +19,7 @@ from routing import LatLon, RoutingError
 
 from ..extensions import db
 from ..models import Booking, RegularTrip, Trip, User
-from . import mail, notify, reviews, seats
+from . import mail, notify, reviews, seats, standing
 from .messages import DateText, ServiceError, routing_problem
 from .roads import get_router, trip_route
 from .search import leg_price_cents
@@ -92,6 +92,9 @@ def _open_trip(trip_id: int, passenger_id: int) -> Trip:
         raise BookingError(_l("You cannot book your own trip."))
     if db.session.get(User, passenger_id) is None:
         raise BookingError(_l("Unknown passenger."))
+    refused = standing.refusal(passenger_id)
+    if refused is not None:
+        raise BookingError(refused)
     return trip
 
 
@@ -118,7 +121,7 @@ def request_booking(passenger_id: int, request: BookingRequest, *, now: datetime
     BookingError
         For one's own trip, a cancelled or departed trip, a pickup or drop-off the
         driver cannot take within their detour, a second booking on the same trip,
-        or more seats than are left on that part of the trip.
+        more seats than are left on that part of the trip, or a suspended passenger.
     """
     now = now or datetime.now(UTC)
     trip = _open_trip(request.trip_id, passenger_id)
@@ -464,6 +467,8 @@ class BookingView:
     trip_from: str
     trip_to: str
     viewer_is_driver: bool
+    #: A moderator (administrator) reads it: nothing to do on the page, no phone.
+    moderating: bool
     driver_name: str
     passenger_name: str
     seats: int
@@ -487,16 +492,18 @@ class BookingView:
         return self.status in ACTIVE
 
 
-def _view(booking: Booking, viewer_id: int, now: datetime) -> BookingView:
+def _view(booking: Booking, viewer_id: int, now: datetime, *, moderating: bool = False) -> BookingView:
     trip = booking.trip
     as_driver = viewer_id == trip.driver_id
     other = booking.passenger if as_driver else trip.driver
+    shared = booking.status == "accepted" and not moderating
     return BookingView(
         id=booking.id,
         trip_id=trip.id,
         trip_from=trip.stops[0].name,
         trip_to=trip.stops[-1].name,
         viewer_is_driver=as_driver,
+        moderating=moderating,
         driver_name=trip.driver.display_name,
         passenger_name=booking.passenger.display_name,
         seats=booking.seats,
@@ -509,9 +516,9 @@ def _view(booking: Booking, viewer_id: int, now: datetime) -> BookingView:
         currency=booking.currency,
         message=booking.message,
         late_cancellation=booking.late_cancellation,
-        other_phone=other.phone if booking.status == "accepted" else "",
+        other_phone=other.phone if shared else "",
         events=tuple(EventView(e.status, e.at, e.note) for e in booking.events),
-        after=reviews.after_trip(booking, viewer_id, now),
+        after=reviews.AfterTrip() if moderating else reviews.after_trip(booking, viewer_id, now),
         period=tuple((b.id, _pickup_at(b), b.status) for b in period_of(booking))
         if booking.period_key
         else (),
@@ -519,17 +526,23 @@ def _view(booking: Booking, viewer_id: int, now: datetime) -> BookingView:
 
 
 def get_booking(booking_id: int, viewer_id: int, *, now: datetime | None = None) -> BookingView:
-    """A booking for its page.
+    """A booking for its page; the moderators (administrators) read it too, without
+    the phone numbers and without changing it.
 
     Raises
     ------
     BookingNotFound, NotYourBooking
-        For an unknown booking, or someone who is neither its passenger nor its driver.
+        For an unknown booking, or someone who is neither its passenger nor its
+        driver nor a moderator.
     """
+    now = now or datetime.now(UTC)
     booking = _booking(booking_id)
-    if viewer_id not in (booking.passenger_id, booking.trip.driver_id):
+    if viewer_id in (booking.passenger_id, booking.trip.driver_id):
+        return _view(booking, viewer_id, now)
+    viewer = db.session.get(User, viewer_id)
+    if viewer is None or not viewer.is_admin:
         raise NotYourBooking(booking_id)
-    return _view(booking, viewer_id, now or datetime.now(UTC))
+    return _view(booking, viewer_id, now, moderating=True)
 
 
 def trip_bookings(trip_id: int, driver_id: int, *, now: datetime | None = None) -> list[BookingView]:

@@ -11,8 +11,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Booking, Conversation, ConversationReport, Message, Trip, User
-from . import alerts, notify
+from ..models import Booking, Conversation, Message, Report, Trip, User
+from . import alerts, notify, standing
 from .messages import ServiceError
 from .text import clean_text
 from .trips import TripNotFound, label
@@ -25,9 +25,7 @@ __all__ = [
     "InboxEntry",
     "NotYourConversation",
     "inbox",
-    "open_reports",
     "read",
-    "report",
     "send",
     "unread_count",
     "write_about_booking",
@@ -50,7 +48,11 @@ class NotYourConversation(PermissionError):
     """Only the passenger and the driver read their conversation."""
 
 
-def _body(text: str) -> str:
+def _body(text: str, sender_id: int) -> str:
+    """The message, cleaned; refused before anything is stored."""
+    refused = standing.refusal(sender_id)
+    if refused is not None:
+        raise ConversationError(refused)
     body = clean_text(text, limit=MAX_MESSAGE + 1)
     if not body:
         raise ConversationError(_l("Write a message first."))
@@ -101,14 +103,15 @@ def write_to_driver(trip_id: int, passenger_id: int, text: str, *, now: datetime
     TripNotFound
         If there is no such trip.
     ConversationError
-        For an empty or too long message, or a driver writing to themselves.
+        For an empty or too long message, a driver writing to themselves, or a
+        suspended member.
     """
     trip = db.session.get(Trip, trip_id)
     if trip is None:
         raise TripNotFound(trip_id)
     if trip.driver_id == passenger_id:
         raise ConversationError(_l("This is your own trip."))
-    body = _body(text)
+    body = _body(text, passenger_id)
     conversation = _conversation_for(trip, passenger_id)
     _add(conversation, passenger_id, body, now or datetime.now(UTC))
     return conversation.id
@@ -127,12 +130,12 @@ def write_to_passenger(
         If there is no such trip.
     ConversationError
         For an empty or too long message, or a request this driver's trip cannot
-        take (or that is not public any more).
+        take (or that is not public any more), or a suspended member.
     """
     trip = db.session.get(Trip, trip_id)
     if trip is None:
         raise TripNotFound(trip_id)
-    body = _body(text)
+    body = _body(text, driver_id)
     wanted = {r.alert_id: r for r in alerts.requests_along(trip_id, driver_id, now=now)}
     if alert_id not in wanted:
         raise ConversationError(_l("This request does not pass along your trip any more."))
@@ -150,14 +153,14 @@ def write_about_booking(booking_id: int, sender_id: int, text: str, *, now: date
     ConversationNotFound, NotYourConversation
         For an unknown booking, or someone who is neither its passenger nor its driver.
     ConversationError
-        For an empty or too long message.
+        For an empty or too long message, or a suspended member.
     """
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         raise ConversationNotFound(booking_id)
     if sender_id not in (booking.passenger_id, booking.trip.driver_id):
         raise NotYourConversation(booking_id)
-    body = _body(text)
+    body = _body(text, sender_id)
     conversation = _conversation_for(booking.trip, booking.passenger_id)
     _add(conversation, sender_id, body, now or datetime.now(UTC))
     return conversation.id
@@ -180,14 +183,15 @@ def send(conversation_id: int, sender_id: int, text: str, *, now: datetime | Non
     ConversationNotFound, NotYourConversation
         For an unknown conversation, or someone outside it.
     ConversationError
-        For an empty or too long message.
+        For an empty or too long message, or a suspended member.
     """
     conversation = _participant(conversation_id, sender_id)
-    return _add(conversation, sender_id, _body(text), now or datetime.now(UTC))
+    return _add(conversation, sender_id, _body(text, sender_id), now or datetime.now(UTC))
 
 
 @dataclass(frozen=True)
 class MessageView:
+    id: int
     mine: bool
     sender_name: str
     body: str
@@ -216,10 +220,11 @@ def _reader(conversation_id: int, user_id: int) -> tuple[Conversation, bool]:
     if user_id in (conversation.passenger_id, conversation.trip.driver_id):
         return conversation, False
     reader = db.session.get(User, user_id)
+    # Reports of one of its messages carry the conversation's id too.
     reported = db.session.scalar(
-        select(ConversationReport.id).where(
-            ConversationReport.conversation_id == conversation.id, ConversationReport.closed_at.is_(None)
-        )
+        select(Report.id)
+        .where(Report.conversation_id == conversation.id, Report.closed_at.is_(None))
+        .limit(1)
     )
     if reader is not None and reader.is_admin and reported is not None:
         return conversation, True
@@ -228,7 +233,8 @@ def _reader(conversation_id: int, user_id: int) -> tuple[Conversation, bool]:
 
 def read(conversation_id: int, viewer_id: int, *, now: datetime | None = None) -> ConversationView:
     """A conversation for its page; what the other side wrote is marked read. A
-    moderator may read a conversation while a report on it is open.
+    moderator may read a conversation while a report on it, or on one of its
+    messages, is open.
 
     Raises
     ------
@@ -256,68 +262,11 @@ def read(conversation_id: int, viewer_id: int, *, now: datetime | None = None) -
         departure_at=trip.departure_at,
         other_name=other.display_name,
         messages=tuple(
-            MessageView(m.sender_id == viewer_id, m.sender.display_name, m.body, m.sent_at)
+            MessageView(m.id, m.sender_id == viewer_id, m.sender.display_name, m.body, m.sent_at)
             for m in conversation.messages
         ),
         moderating=moderating,
     )
-
-
-def report(conversation_id: int, reporter_id: int, reason: str) -> None:
-    """One side asks the moderators to read the conversation (abuse, threats, spam).
-
-    Raises
-    ------
-    ConversationNotFound, NotYourConversation
-        As :func:`send`.
-    ConversationError
-        Without a reason.
-    """
-    conversation = _participant(conversation_id, reporter_id)
-    text = clean_text(reason, limit=1000)
-    if not text:
-        raise ConversationError(_l("Say what is wrong, for the moderators."))
-    db.session.add(ConversationReport(conversation_id=conversation.id, reporter_id=reporter_id, reason=text))
-    db.session.commit()
-
-
-@dataclass(frozen=True)
-class ReportView:
-    conversation_id: int
-    trip_label: str
-    reason: str
-    created_at: datetime
-
-
-def open_reports(moderator_id: int) -> list[ReportView]:
-    """Reports the moderators have to read, the oldest first.
-
-    Raises
-    ------
-    NotYourConversation
-        If the member is not a moderator (an administrator).
-    """
-    moderator = db.session.get(User, moderator_id)
-    if moderator is None or not moderator.is_admin:
-        raise NotYourConversation(0)
-    rows = db.session.scalars(
-        select(ConversationReport)
-        .where(ConversationReport.closed_at.is_(None))
-        .order_by(ConversationReport.created_at)
-        .limit(200)
-    )
-    views = []
-    for row in rows:
-        trip = db.session.get(Conversation, row.conversation_id).trip  # type: ignore[union-attr]
-        views.append(
-            ReportView(
-                row.conversation_id,
-                label(trip),
-                row.reason,
-                row.created_at,
-            )
-        )
-    return views
 
 
 def _mine(user_id: int):  # type: ignore[no-untyped-def]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from flask_babel import format_currency, format_date
+from flask_babel import format_currency, format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 
 from routing import InvalidPointError, NoRouteError, PointOutOfAreaError, RoutingError
 
-__all__ = ["DateText", "FieldError", "Money", "ServiceError", "routing_problem"]
+__all__ = ["DateText", "FieldError", "Moment", "Money", "ServiceError", "routing_problem"]
 
 
 class ServiceError(ValueError):
@@ -47,6 +47,16 @@ class DateText:
 
     def __str__(self) -> str:
         return str(format_date(self.day, "long"))
+
+
+class Moment:
+    """A date and time that formats itself for the reader's language and time zone when shown."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __str__(self) -> str:
+        return str(format_datetime(self.at, "short"))
 
 
 def routing_problem(error: RoutingError) -> object:

@@ -4,7 +4,7 @@ transaction (see :mod:`carpool.services.mail`), and only those the member wants.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_request_context, render_template, url_for
@@ -17,14 +17,20 @@ from .search import Passing, leg_price_cents
 
 __all__ = [
     "MESSAGE_GROUPING",
+    "account_banned",
+    "account_suspended",
     "alert_matched",
     "booking_changed",
     "new_message",
     "reminder",
     "review_received",
+    "suspension_lifted",
     "trip_cancelled",
     "trip_changed",
+    "trip_hidden",
+    "trip_hidden_to_driver",
     "wants",
+    "warned",
 ]
 
 #: New messages wait this long, so that a conversation sends one mail, not one per line.
@@ -200,4 +206,58 @@ def review_received(review: Review) -> None:
         review=review,
         author=review.author,
         link=_link("members.show", user_id=review.subject_id),
+    )
+
+
+# Moderation: these mails go whatever the member turned off (kind None), because
+# they change what the member may do or a trip they counted on.
+
+
+def trip_hidden(booking: Booking) -> None:
+    """Tell a passenger that the moderators withdrew the trip they booked."""
+    _queue(
+        booking.passenger,
+        None,
+        _l("Your trip is withdrawn by the moderators"),
+        "trip_hidden",
+        **_booking_context(booking),
+    )
+
+
+def trip_hidden_to_driver(trip: Trip, note: str) -> None:
+    """Tell a driver that the moderators withdrew their trip."""
+    _queue(
+        trip.driver,
+        None,
+        _l("Your trip is withdrawn by the moderators"),
+        "trip_hidden_driver",
+        trip=trip,
+        note=note,
+    )
+
+
+def warned(user: User, note: str) -> None:
+    """Give a member the moderators' warning."""
+    _queue(user, None, _l("A warning from the moderators"), "moderation_warned", note=note)
+
+
+def account_suspended(user: User, until: datetime, note: str) -> None:
+    """Tell a member their account is suspended until ``until``."""
+    _queue(user, None, _l("Your account is suspended"), "moderation_suspended", until=until, note=note)
+
+
+def account_banned(user: User, note: str) -> None:
+    """Tell a member their account is closed."""
+    _queue(user, None, _l("Your account is closed"), "moderation_banned", note=note)
+
+
+def suspension_lifted(user: User, note: str) -> None:
+    """Tell a member they may publish, book and write again."""
+    _queue(
+        user,
+        None,
+        _l("Your account is open again"),
+        "moderation_lifted",
+        note=note,
+        link=_link("main.index"),
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -19,7 +20,7 @@ from routing.cells import CellSpan, detour_cells
 
 from ..extensions import db
 from ..models import Booking, Trip, TripCell, TripStop, User
-from . import alerts, mail, notify, places, seats
+from . import alerts, flags, mail, notify, places, seats, standing
 from .messages import FieldError, Money, ServiceError, routing_problem
 from .roads import forget_route, get_router, remember_route, trip_route
 from .text import clean_name, clean_text
@@ -27,6 +28,7 @@ from .text import clean_name, clean_text
 __all__ = [
     "LUGGAGE_SIZES",
     "MAX_STOPOVERS",
+    "AboveCeiling",
     "NamedTrip",
     "NotYourTrip",
     "StopInput",
@@ -40,6 +42,7 @@ __all__ = [
     "draft_from_form",
     "draft_of",
     "get_trip",
+    "hide",
     "label",
     "publish",
     "publish_named",
@@ -61,6 +64,15 @@ _MAP_TOLERANCE_DEG = 0.00005
 
 class TripError(ServiceError):
     """A trip that cannot be published or changed."""
+
+
+class AboveCeiling(TripError):
+    """A contribution above the cost-sharing ceiling: refused, and flagged for the moderators."""
+
+    def __init__(self, message: object, asked_cents: int, ceiling_cents: int) -> None:
+        super().__init__(message)
+        self.asked_cents = asked_cents
+        self.ceiling_cents = ceiling_cents
 
 
 class TripNotFound(LookupError):
@@ -177,11 +189,13 @@ def _contribution(draft: TripDraft, route: Route) -> int:
     if draft.contribution_cents is None:
         return suggested_contribution_cents(route.length_m)
     if draft.contribution_cents > ceiling:
-        raise TripError(
+        raise AboveCeiling(
             _l(
                 "At most %(ceiling)s for this trip: passengers share the costs, the driver makes no profit.",
                 ceiling=Money(ceiling, current_app.config["CURRENCY"]),
-            )
+            ),
+            draft.contribution_cents,
+            ceiling,
         )
     return draft.contribution_cents
 
@@ -230,10 +244,26 @@ def _index(trip: Trip, route: Route, spans: list[CellSpan] | None = None) -> Non
 
 
 def _checked(driver_id: int, draft: TripDraft, now: datetime | None) -> Route:
-    _validate(draft, now or datetime.now(UTC))
     if db.session.get(User, driver_id) is None:
         raise TripError(_l("Unknown driver."))
+    refused = standing.refusal(driver_id, now)
+    if refused is not None:
+        raise TripError(refused)
+    _validate(draft, now or datetime.now(UTC))
     return _route(draft)
+
+
+@contextmanager
+def _flagging_greed(driver_id: int) -> Iterator[None]:
+    """Refuse a contribution above the ceiling as any broken rule, but keep the
+    attempt for the moderators: the refused transaction is rolled back first, then
+    the flag is committed on its own."""
+    try:
+        yield
+    except AboveCeiling as refused:
+        db.session.rollback()
+        flags.above_ceiling(driver_id, refused.asked_cents, refused.ceiling_cents)
+        raise
 
 
 def _store(trip: Trip, route: Route, spans: list[CellSpan] | None = None) -> None:
@@ -258,15 +288,17 @@ def publish(
     ------
     TripError
         For a trip that breaks a rule (past departure, 0 or 9 seats, a contribution
-        above the cost-sharing ceiling, a return before the arrival…) or cannot be
-        routed.
+        above the cost-sharing ceiling, a return before the arrival…), cannot be
+        routed, or a suspended driver. An attempt above the ceiling is flagged for
+        the moderators (:mod:`carpool.services.flags`), and that flag is kept.
     """
     route = _checked(driver_id, draft, now)
     trip = Trip(driver_id=driver_id)
-    _fill(trip, draft, route)
-    back: tuple[Trip, Route] | None = None
-    if return_departure is not None:
-        back = _return_trip(driver_id, draft, route, return_departure, now)
+    with _flagging_greed(driver_id):
+        _fill(trip, draft, route)
+        back: tuple[Trip, Route] | None = None
+        if return_departure is not None:
+            back = _return_trip(driver_id, draft, route, return_departure, now)
     _store(trip, route)
     remember_route(trip.id, route)
     if back is not None:
@@ -275,6 +307,7 @@ def publish(
         remember_route(back[0].id, back[1])
     for published in (trip, back[0]) if back is not None else (trip,):
         alerts.trip_published(published, now=now)
+        flags.trip_published(published)
     db.session.commit()
     mail.deliver_soon()
     return trip.id
@@ -306,10 +339,12 @@ def publish_occurrences(
         occurrence = replace(draft, departure=departure)
         _validate(occurrence, now or datetime.now(UTC))
         trip = Trip(driver_id=driver_id, regular_id=regular_id, occurrence_on=day)
-        _fill(trip, occurrence, route)
+        with _flagging_greed(driver_id):
+            _fill(trip, occurrence, route)
         _store(trip, route, spans)
         remember_route(trip.id, route)
         alerts.trip_published(trip, now=now)
+        flags.trip_published(trip)
         ids.append(trip.id)
     return ids
 
@@ -324,6 +359,10 @@ def _return_trip(
             raise TripError(_l("The return trip must leave after the arrival of the outward trip."))
         trip = Trip(driver_id=driver_id)
         _fill(trip, reverse, back_route)
+    except AboveCeiling as error:
+        raise AboveCeiling(
+            _l("Return trip: %(problem)s", problem=error.message), error.asked_cents, error.ceiling_cents
+        ) from error
     except TripError as error:
         raise TripError(_l("Return trip: %(problem)s", problem=error.message)) from error
     return trip, back_route
@@ -339,6 +378,8 @@ def _own_trip(trip_id: int, driver_id: int) -> Trip:
 
 
 def _changeable(trip: Trip, now: datetime) -> None:
+    if trip.status == "hidden":
+        raise TripError(_l("This trip was withdrawn by the association's moderators."))
     if trip.status != "published":
         raise TripError(_l("This trip is cancelled."))
     if trip.departure_at <= now:
@@ -363,7 +404,8 @@ def update(trip_id: int, driver_id: int, draft: TripDraft, *, now: datetime | No
     _changeable(trip, now)
     route = _checked(driver_id, draft, now)
     _keep_what_passengers_booked(trip, draft)
-    _fill(trip, draft, route)
+    with _flagging_greed(driver_id):
+        _fill(trip, draft, route)
     trip.updated_at = now
     _unlink_if_out_of_order(trip)
     _index(trip, route)
@@ -443,6 +485,33 @@ def withdraw(trip: Trip, actor_id: int, reason: str, *, now: datetime) -> None:
         notify.trip_cancelled(booking)
     db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
     forget_route(trip.id)
+
+
+def hide(trip_id: int, moderator_id: int) -> Trip:
+    """A moderator withdraws a published trip: it leaves search and the alerts'
+    matching (both read published trips only), its bookings are cancelled as by the
+    driver and its passengers told; returns it. In the caller's transaction: the
+    caller logs the action, commits, then calls :func:`forget_route`. The
+    moderators' note stays out of the bookings' history, which the driver reads.
+
+    Raises
+    ------
+    TripNotFound
+        If there is no such trip.
+    TripError
+        For a trip that is not published (cancelled, or hidden already).
+    """
+    trip = db.session.get(Trip, trip_id)
+    if trip is None:
+        raise TripNotFound(trip_id)
+    if trip.status != "published":
+        raise TripError(_l("Only a published trip can be hidden."))
+    seats.lock(trip.id)
+    trip.status = "hidden"
+    for booking in seats.release_all(trip.id, moderator_id, ""):
+        notify.trip_hidden(booking)
+    db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
+    return trip
 
 
 @dataclass(frozen=True)

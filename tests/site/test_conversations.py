@@ -9,8 +9,9 @@ from flask.testing import FlaskClient
 
 from carpool.extensions import db
 from carpool.models import Message
-from carpool.services import bookings, conversations
+from carpool.services import bookings, conversations, moderation
 from carpool.services.conversations import ConversationError, NotYourConversation
+from carpool.services.moderation import ReportTarget
 from carpool.services.trips import publish
 from tests.site.test_auth import sign_in, token_of
 from tests.site.test_bookings import ask, member
@@ -94,16 +95,18 @@ def test_conversations_through_the_pages(client: FlaskClient, runner) -> None:  
     page = client.get(conversation).get_data(as_text=True)
     assert "Avec plaisir." in page and "non lu" not in page
     reported = client.post(
-        conversation + "/report", data={"reason": "Spam", "csrf_token": token_of(client, conversation)}
+        conversation + "/report",
+        data={"category": "spam", "reason": "Spam", "csrf_token": token_of(client, conversation)},
     )
-    assert "un modérateur de l’association va lire" in client.get(reported.headers["Location"]).get_data(
+    assert "un modérateur de l’association va examiner" in client.get(reported.headers["Location"]).get_data(
         as_text=True
     )
-    assert client.get("/moderation/reports").status_code == 403  # not a moderator
+    assert client.get("/moderation").status_code == 403  # not a moderator
     assert runner.invoke(args=["users", "make-admin", "sam@example.org"]).exit_code == 0
     client.post("/account/logout", data={"csrf_token": token_of(client, "/")})
     sign_in(client, "sam@example.org", PASSWORD)
-    assert "Spam" in client.get("/moderation/reports").get_data(as_text=True)
+    assert client.get("/moderation/reports").headers["Location"] == "/moderation"  # the old address
+    assert "Spam" in client.get("/moderation").get_data(as_text=True)
     as_moderator = client.get(conversation).get_data(as_text=True)
     assert "en tant que modérateur" in as_moderator and "Avec plaisir." in as_moderator
 
@@ -122,22 +125,23 @@ def test_a_reported_conversation_is_read_by_a_moderator_only(app: Flask, driver:
         conversations.send(conversation_id, driver, "Message déplacé")
         with pytest.raises(NotYourConversation):  # no report yet: moderators do not read
             conversations.read(conversation_id, moderator)
-        with pytest.raises(ConversationError):
-            conversations.report(conversation_id, alix, "  ")
-        with pytest.raises(NotYourConversation):
-            conversations.report(conversation_id, member_, "Curieux")
-        conversations.report(conversation_id, alix, "Propos insultants")
+        about = ReportTarget("conversation", conversation_id)
+        with pytest.raises(moderation.ModerationError):
+            moderation.report(alix, about, "behaviour", "  ")
+        with pytest.raises(moderation.CannotReport):
+            moderation.report(member_, about, "behaviour", "Curieux")
+        moderation.report(alix, about, "behaviour", "Propos insultants")
         seen = conversations.read(conversation_id, moderator)
         assert seen.moderating and [m.body for m in seen.messages] == ["Bonjour", "Message déplacé"]
         assert conversations.unread_count(alix) == 1  # a moderator's reading marks nothing read
-        (open_report,) = conversations.open_reports(moderator)
-        assert open_report.reason == "Propos insultants"
+        (open_report,) = moderation.queue(moderator).items
+        assert (open_report.reason, open_report.user_name) == ("Propos insultants", "Camille")
         with pytest.raises(NotYourConversation):  # moderators read, they do not write
             conversations.send(conversation_id, moderator, "Bonjour")
         with pytest.raises(NotYourConversation):  # other members still cannot read
             conversations.read(conversation_id, member_)
-        with pytest.raises(NotYourConversation):
-            conversations.open_reports(member_)
+        with pytest.raises(moderation.NotAModerator):
+            moderation.queue(member_)
 
 
 def test_writing_from_a_booking_joins_the_trips_conversation(app: Flask, driver: int) -> None:

@@ -52,6 +52,45 @@ def english_phrases() -> list[str]:
     return phrases
 
 
+def _moderation_pages(client: FlaskClient, trip: str) -> dict[str, TestResponse]:
+    """The signed-in driver becomes a moderator; Claude reports their trip, and Sam."""
+    from carpool.extensions import db
+    from carpool.models import User
+    from carpool.services import moderation
+
+    with client.application.app_context():
+        driver = db.session.get(User, 1)
+        assert driver is not None
+        driver.is_admin = True
+        other = User(email="claude@example.org", display_name="Claude", password_hash="-", language="fr")
+        rude = User(email="sam@example.org", display_name="Sam", password_hash="-", language="fr")
+        db.session.add_all([other, rude])
+        db.session.commit()
+        trip_id = int(trip.rsplit("/", 1)[1])
+        moderation.report(other.id, moderation.ReportTarget("trip", trip_id), "professional", "Taxi")
+        closed = moderation.report(other.id, moderation.ReportTarget("user", rude.id), "behaviour", "Impoli")
+        member_page = f"/members/{other.id}"
+    refused = client.post(
+        f"/moderation/reports/{closed}",
+        data={"action": "suspend", "csrf_token": token_of(client, "/")},
+        follow_redirects=True,
+    )
+    client.post(
+        f"/moderation/reports/{closed}", data={"action": "close", "csrf_token": token_of(client, "/")}
+    )
+    return {
+        "other member": client.get(member_page),
+        "moderation queue": client.get("/moderation"),
+        "moderation report": client.get("/moderation/reports/1"),
+        "moderation report refused": refused,
+        "moderation report closed": client.get(f"/moderation/reports/{closed}"),
+        "moderation log": client.get("/moderation/log"),
+        "moderation members": client.get("/moderation/users?q=a"),
+        "moderation trips": client.get("/moderation/trips"),
+        "moderation bookings": client.get("/moderation/bookings?q=nobody"),
+    }
+
+
 def pages(client: FlaskClient) -> dict[str, str]:
     """Every kind of page, in French, for a signed-in driver with a published trip."""
     day = TOMORROW.date().isoformat()
@@ -114,6 +153,7 @@ def pages(client: FlaskClient) -> dict[str, str]:
         "transparency": client.get("/transparency"),
         "privacy": client.get("/privacy"),
     }
+    shown.update(_moderation_pages(client, trip))
     client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})
     shown["cancelled trip"] = client.get(trip)
     shown.update(after_a_trip(client))
@@ -171,6 +211,9 @@ def test_french_pages_contain_no_english_ui_text(
     assert "Donner un avis sur Alix" in rendered["my trips after a trip"]
     assert "Choisissez une note" in rendered["review refused"] and "4/5" in rendered["member with reviews"]
     assert "Vous avez signalé l’absence de Alix." in rendered["booking with a no-show"]
+    assert "Signaler ce membre" in rendered["other member"] and "Taxi" in rendered["moderation queue"]
+    assert "Choisissez le dernier jour" in rendered["moderation report refused"]
+    assert "Clos sans suite" in rendered["moderation log"]
     leaks = {
         name: [phrase for phrase in english_phrases if phrase in visible_text(page)]
         for name, page in rendered.items()

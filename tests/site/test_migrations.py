@@ -29,3 +29,51 @@ def test_models_need_no_migration_that_is_not_written(app: Flask) -> None:
 
     with app.app_context(), db.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+
+
+_BEFORE_MODERATION = "0058e3843078"
+_ROWS = (
+    """INSERT INTO "user" (id, email, display_name, password_hash, language, created_at)
+       VALUES (1, 'driver@example.org', 'Camille', '-', 'fr', '2030-01-01 10:00:00'),
+              (2, 'alix@example.org', 'Alix', '-', 'en', '2030-01-01 10:00:00')""",
+    """INSERT INTO trip (id, driver_id, departure_at, seats, max_detour_s, time_s, length_m,
+                        contribution_cents, currency, status, comment, created_at)
+       VALUES (1, 1, '2030-01-02 08:00:00', 3, 600, 900, 12000, 100, 'EUR', 'published', '',
+               '2030-01-01 10:00:00')""",
+    """INSERT INTO conversation (id, trip_id, passenger_id, created_at, last_message_at)
+       VALUES (1, 1, 2, '2030-01-01 10:00:00', '2030-01-01 10:00:00')""",
+    """INSERT INTO conversation_report (id, conversation_id, reporter_id, reason, created_at)
+       VALUES (7, 1, 2, 'Insults', '2030-01-01 11:00:00')""",
+)
+
+
+def test_conversation_reports_survive_the_migration_to_general_reports(app: Flask) -> None:
+    from sqlalchemy import select, text
+
+    from carpool.models import Report
+
+    directory = str(ROOT / "migrations")
+    with app.app_context():
+        downgrade(directory=directory, revision=_BEFORE_MODERATION)
+        with db.engine.begin() as connection:
+            for statement in _ROWS:
+                connection.execute(text(statement))
+        upgrade(directory=directory)
+        (report,) = db.session.scalars(select(Report))
+        assert (report.kind, report.category, report.reporter_id, report.user_id) == (
+            "conversation",
+            "other",
+            2,
+            1,
+        )
+        assert (report.conversation_id, report.trip_id, report.reason) == (1, 1, "Insults")
+        assert report.closed_at is None and report.created_at.hour == 11
+        db.session.remove()
+        # And back: members' reports of conversations return to the old table.
+        downgrade(directory=directory, revision=_BEFORE_MODERATION)
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT conversation_id, reporter_id, reason FROM conversation_report")
+            )
+            assert [tuple(row) for row in rows] == [(1, 2, "Insults")]
+        upgrade(directory=directory)

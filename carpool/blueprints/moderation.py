@@ -1,0 +1,155 @@
+"""Reports to the moderators, and the moderators' pages: the queue, a report and its
+actions, the log, and the lists of members, trips and bookings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from ..forms import DecisionForm, ReportForm
+from ..services import moderation
+from ..services.moderation import ReportTarget
+from . import ID
+
+bp = Blueprint("moderation", __name__)
+
+
+def _report(target: ReportTarget, back: str) -> Response:
+    """Send a report from a form, then back to the page it was made on."""
+    form = ReportForm()
+    try:
+        moderation.report(current_user.id, target, form.category.data or "", form.reason.data or "")
+    except moderation.ReportNotFound:
+        abort(404)
+    except moderation.CannotReport:
+        abort(403)
+    except moderation.ModerationError as refused:
+        flash(str(refused.message), "error")
+    else:
+        flash(_("Thank you: a moderator of the association will look at your report."))
+    return redirect(back)
+
+
+@bp.post(f"/members/<{ID}:user_id>/report")
+@login_required  # type: ignore[untyped-decorator]
+def report_member(user_id: int) -> Response:
+    return _report(ReportTarget("user", user_id), url_for("members.show", user_id=user_id))
+
+
+@bp.post(f"/trips/<{ID}:trip_id>/report")
+@login_required  # type: ignore[untyped-decorator]
+def report_trip(trip_id: int) -> Response:
+    return _report(ReportTarget("trip", trip_id), url_for("trips.show", trip_id=trip_id))
+
+
+@bp.post(f"/conversations/<{ID}:conversation_id>/report")
+@login_required  # type: ignore[untyped-decorator]
+def report_conversation(conversation_id: int) -> Response:
+    back = url_for("conversations.show", conversation_id=conversation_id)
+    return _report(ReportTarget("conversation", conversation_id), back)
+
+
+@bp.post(f"/conversations/<{ID}:conversation_id>/messages/<{ID}:message_id>/report")
+@login_required  # type: ignore[untyped-decorator]
+def report_message(conversation_id: int, message_id: int) -> Response:
+    back = url_for("conversations.show", conversation_id=conversation_id)
+    return _report(ReportTarget("message", message_id, conversation_id), back)
+
+
+def _page() -> int:
+    """The ``page`` asked for; anything but a number is the first page."""
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.get("/moderation")
+@login_required  # type: ignore[untyped-decorator]
+def index() -> str:
+    try:
+        found = moderation.queue(current_user.id, _page())
+    except moderation.NotAModerator:
+        abort(403)
+    return render_template("moderation/index.html", page=found)
+
+
+@bp.get("/moderation/reports")
+@login_required  # type: ignore[untyped-decorator]
+def reports() -> Response:
+    """The address of the first moderation page, which only listed conversations."""
+    return redirect(url_for("moderation.index"))
+
+
+@bp.get(f"/moderation/reports/<{ID}:report_id>")
+@login_required  # type: ignore[untyped-decorator]
+def show(report_id: int) -> str:
+    try:
+        detail = moderation.get_report(current_user.id, report_id)
+    except moderation.NotAModerator:
+        abort(403)
+    except moderation.ReportNotFound:
+        abort(404)
+    return render_template("moderation/report.html", detail=detail, form=DecisionForm())
+
+
+@bp.post(f"/moderation/reports/<{ID}:report_id>")
+@login_required  # type: ignore[untyped-decorator]
+def act(report_id: int) -> Response:
+    form = DecisionForm()
+    decision = moderation.Decision(
+        action=request.form.get("action", ""), note=form.note.data or "", until=form.until.data
+    )
+    try:
+        moderation.act(current_user.id, report_id, decision)
+    except moderation.NotAModerator:
+        abort(403)
+    except moderation.ReportNotFound:
+        abort(404)
+    except moderation.ModerationError as refused:
+        flash(str(refused.message), "error")
+        return redirect(url_for("moderation.show", report_id=report_id))
+    flash(_("Done: the report is closed, and the people concerned are told by e-mail."))
+    return redirect(url_for("moderation.index"))
+
+
+@bp.get("/moderation/log")
+@login_required  # type: ignore[untyped-decorator]
+def log() -> str:
+    try:
+        found = moderation.log(current_user.id, _page())
+    except moderation.NotAModerator:
+        abort(403)
+    return render_template("moderation/log.html", page=found)
+
+
+@bp.get("/moderation/users")
+@login_required  # type: ignore[untyped-decorator]
+def users() -> str:
+    q = request.args.get("q", "")
+    try:
+        found = moderation.users(current_user.id, q, _page())
+    except moderation.NotAModerator:
+        abort(403)
+    return render_template("moderation/users.html", page=found, q=q)
+
+
+@bp.get("/moderation/trips")
+@login_required  # type: ignore[untyped-decorator]
+def trips() -> str:
+    q = request.args.get("q", "")
+    try:
+        found = moderation.trips_list(current_user.id, q, _page())
+    except moderation.NotAModerator:
+        abort(403)
+    return render_template("moderation/trips.html", page=found, q=q)
+
+
+@bp.get("/moderation/bookings")
+@login_required  # type: ignore[untyped-decorator]
+def bookings() -> str:
+    q = request.args.get("q", "")
+    try:
+        found = moderation.bookings(current_user.id, q, _page())
+    except moderation.NotAModerator:
+        abort(403)
+    return render_template("moderation/bookings.html", page=found, q=q)
