@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         members,
         moderation,
         places,
+        privacy,
         reviews,
         search,
         trips,
@@ -70,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         alerts.bp,
         association.bp,
         moderation.bp,
+        privacy.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(_leaflet())

@@ -18,7 +18,7 @@ from routing.progress import ProgressBar
 
 from .extensions import db
 from .paths import ROOT
-from .services import accounts, alerts, bookings, mail, places, trips
+from .services import accounts, alerts, bookings, mail, places, privacy, trips
 from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
@@ -29,6 +29,18 @@ users_cli = AppGroup("users", help="Accounts.")
 translate_cli = AppGroup("translate", help="Translations (around pybabel).")
 trips_cli = AppGroup("trips", help="Published trips.")
 mail_cli = AppGroup("mail", help="The mail queue.")
+privacy_cli = AppGroup("privacy", help="Members' data and how long it is kept.")
+
+
+@privacy_cli.command("purge")
+def purge_past() -> None:
+    """Delete the messages of trips older than RETENTION_MONTHS and make those trips
+    anonymous (run it once a day; twice does nothing more)."""
+    report = privacy.purge_past()
+    click.echo(
+        f"trips made anonymous: {report.trips}, messages deleted: {report.messages}, "
+        f"alerts forgotten: {report.alerts}, mails forgotten: {report.mails}"
+    )
 
 
 @mail_cli.command("deliver")
@@ -167,5 +179,14 @@ def compile_translations() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (graph_cli, places_cli, demo_cli, users_cli, translate_cli, trips_cli, mail_cli):
+    for group in (
+        graph_cli,
+        places_cli,
+        demo_cli,
+        users_cli,
+        translate_cli,
+        trips_cli,
+        mail_cli,
+        privacy_cli,
+    ):
         app.cli.add_command(group)

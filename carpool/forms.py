@@ -44,6 +44,7 @@ __all__ = [
     "BookingForm",
     "CancelTripForm",
     "DecisionForm",
+    "DeleteAccountForm",
     "EditTripForm",
     "LoginForm",
     "MessageForm",
@@ -369,6 +370,10 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
 
 class ResetRequestForm(FlaskForm):  # type: ignore[misc]
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_REQUIRED), Length(max=254)])
+
+
+class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired(_REQUIRED)])
 
 
 class NewPasswordForm(FlaskForm):  # type: ignore[misc]

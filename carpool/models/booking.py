@@ -45,6 +45,9 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     pickup_offset_s: Mapped[float] = mapped_column(Float)
     dropoff_offset_s: Mapped[float] = mapped_column(Float)
     detour_s: Mapped[float] = mapped_column(Float)
+    #: How far the passenger rides with the driver, from the match made at booking
+    #: (the association's figures read it; older bookings have none).
+    shared_m: Mapped[float | None] = mapped_column(Float, default=None)
     #: What the passenger pays the driver for their leg, for all their seats.
     price_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))

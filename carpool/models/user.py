@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Integer, String, Text, false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
 from .types import UTCDateTime
@@ -44,7 +47,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    display_name: Mapped[str] = mapped_column(String(60))
+    #: The name as the member gave it; read :attr:`display_name`, which says
+    #: "Deleted member" once the account is deleted.
+    name: Mapped[str] = mapped_column("display_name", String(60))
     password_hash: Mapped[str] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -70,10 +75,31 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
+    #: When the member deleted their account: its personal fields are erased, the
+    #: row stays for the history of the trips and conversations of others.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @hybrid_property
+    def display_name(self) -> str:
+        """The name shown to others, in the reader's language for a deleted account."""
+        if self.deleted_at is not None:
+            return str(_l("Deleted member"))
+        return self.name
+
+    @display_name.inplace.setter
+    def _display_name_setter(self, value: str) -> None:
+        self.name = value
+
+    @display_name.inplace.expression
+    @classmethod
+    def _display_name_expression(cls) -> ColumnElement[str]:
+        return cls.name  # type: ignore[return-value]
+
     @property
     def is_active(self) -> bool:
-        """Flask-Login's: a banned member's session no longer counts as signed in."""
-        return self.banned_at is None
+        """Flask-Login's: a banned member's session, or a deleted account's, no
+        longer counts as signed in."""
+        return self.banned_at is None and self.deleted_at is None
 
     def suspended(self, now: datetime) -> bool:
         """Whether the member may not publish, book, write or report at ``now``."""

@@ -177,6 +177,7 @@ def _book(
         pickup_offset_s=match.pickup_offset_s,
         dropoff_offset_s=match.dropoff_offset_s,
         detour_s=match.detour_s,
+        shared_m=match.shared_length_m,
         price_cents=per_seat * request.seats,
         currency=trip.currency,
         message=clean_text(request.message, limit=MAX_MESSAGE),

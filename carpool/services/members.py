@@ -77,7 +77,7 @@ class PublicProfile:
 
 def _user(user_id: int) -> User:
     user = db.session.get(User, user_id)
-    if user is None:
+    if user is None or user.deleted_at is not None:  # a deleted account has no profile
         raise MemberNotFound(user_id)
     return user
 

@@ -117,6 +117,8 @@ def shared_length_m(booking: Booking) -> float | None:
     """The distance in metres the booking's passenger rides with the driver, from the
     pickup to the drop-off (see the module's note); None when the road graph loaded
     now cannot route it."""
+    if booking.shared_m is not None:  # kept at booking
+        return booking.shared_m
     cache: dict[int, float | None] = current_app.extensions.setdefault(_SHARED_KEY, {})
     if booking.id in cache:
         return cache[booking.id]

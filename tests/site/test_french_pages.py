@@ -126,6 +126,7 @@ def pages(client: FlaskClient) -> dict[str, str]:
             },
         ),
         "ride requests": client.get("/requests"),
+        "delete account": client.get("/account/delete"),
         "regular trip form": client.get("/trips/regular/new"),
         "regular trip": client.get(
             client.post(
