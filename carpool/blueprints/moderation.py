@@ -1,5 +1,5 @@
 """Reports to the moderators, and the moderators' pages: the queue, a report and its
-actions, the log, and the lists of members, trips and bookings."""
+actions, the log, the dashboard, and the lists of members, trips and bookings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..forms import DecisionForm, ReportForm
+from ..services import dashboard as dashboard_service
 from ..services import moderation
 from ..services.moderation import ReportTarget
 from . import ID
@@ -71,6 +72,16 @@ def index() -> str:
     except moderation.NotAModerator:
         abort(403)
     return render_template("moderation/index.html", page=found)
+
+
+@bp.get("/moderation/dashboard")
+@login_required  # type: ignore[untyped-decorator]
+def dashboard() -> str:
+    try:
+        figures = dashboard_service.dashboard(current_user.id)
+    except moderation.NotAModerator:
+        abort(403)
+    return render_template("moderation/dashboard.html", board=figures)
 
 
 @bp.get("/moderation/reports")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -94,6 +96,12 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     @classmethod
     def _display_name_expression(cls) -> ColumnElement[str]:
         return cls.name  # type: ignore[return-value]
+
+    @display_name.inplace.bulk_dml
+    @classmethod
+    def _display_name_bulk(cls, mapping: MutableMapping[str, Any], value: str) -> None:
+        """Bulk inserts that give ``display_name`` give the stored name."""
+        mapping["name"] = value
 
     @property
     def is_active(self) -> bool:

@@ -58,6 +58,7 @@ __all__ = [
     "open_count",
     "queue",
     "report",
+    "require_moderator",
     "trips_list",
     "users",
 ]
@@ -256,6 +257,17 @@ def _moderator(user_id: int) -> User:
     if user is None or not user.is_admin or not user.is_active:
         raise NotAModerator(user_id)
     return user
+
+
+def require_moderator(user_id: int) -> None:
+    """Check that the member is a moderator, for the pages other modules give them.
+
+    Raises
+    ------
+    NotAModerator
+        If the member is not a moderator.
+    """
+    _moderator(user_id)
 
 
 def open_count(user_id: int) -> int:

@@ -21,14 +21,14 @@ that has taken place does not change.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from routing import RoutingError
 
@@ -42,6 +42,7 @@ __all__ = [
     "Transparency",
     "last_months",
     "month_of",
+    "monthly_counts",
     "shared_length_m",
     "transparency",
 ]
@@ -113,6 +114,52 @@ def last_months(now: datetime, count: int, zone: ZoneInfo) -> tuple[date, ...]:
     return tuple(date((i // 12), i % 12 + 1, 1) for i in range(index - count + 1, index + 1))
 
 
+def _next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def monthly_counts(
+    column: InstrumentedAttribute[datetime],
+    months: Sequence[date],
+    *,
+    where: Iterable[ColumnElement[bool]] = (),
+    zone: ZoneInfo | None = None,
+) -> tuple[int, ...]:
+    """How many rows of ``column``'s table fall in each of ``months``, by that moment.
+
+    Parameters
+    ----------
+    column : InstrumentedAttribute[datetime]
+        A model's moment column (``User.created_at``): it says which month a row is in.
+    months : sequence of date
+        The first days of consecutive months, oldest first (see :func:`last_months`).
+    where : iterable of ColumnElement[bool], optional
+        Conditions the rows counted meet besides (``Trip.status != "cancelled"``).
+    zone : ZoneInfo, optional
+        The time zone the months are in; the site's ``TIMEZONE`` by default.
+
+    Returns
+    -------
+    tuple of int
+        One count per month, 0 for a month without rows.
+    """
+    zone = zone or ZoneInfo(current_app.config["TIMEZONE"])
+    starts = [datetime.combine(month, time.min, zone) for month in months]
+    starts.append(datetime.combine(_next_month(months[-1]), time.min, zone))
+    # Counted by the database, in one query whatever the rows: the local months'
+    # boundaries are computed here as moments, and a CASE on them names each row's
+    # month. Both SQLite and PostgreSQL run that alike, where truncating to a month in
+    # the site's time zone would not be portable (SQLite knows no time zones).
+    bucket = case(*((column < end, i) for i, end in enumerate(starts[1:])))
+    rows = select(bucket.label("month")).where(column >= starts[0], column < starts[-1], *where).subquery()
+    # Grouped by the subquery's column: PostgreSQL would not see two copies of the CASE,
+    # each with its own parameters, as the same expression.
+    per_month = [0] * len(months)
+    for month, count in db.session.execute(select(rows.c.month, func.count()).group_by(rows.c.month)):
+        per_month[month] += count
+    return tuple(per_month)
+
+
 def shared_length_m(booking: Booking) -> float | None:
     """The distance in metres the booking's passenger rides with the driver, from the
     pickup to the drop-off (see the module's note); None when the road graph loaded
@@ -152,11 +199,7 @@ def _rides(now: datetime) -> Iterator[Booking]:
 def _trips_published(now: datetime, firsts: tuple[date, ...], zone: ZoneInfo) -> tuple[list[int], int]:
     """Trips not cancelled published in each of the months ``firsts``, and in all."""
     counted = (Trip.status != "cancelled", Trip.created_at <= now)
-    since = datetime.combine(firsts[0], time.min, zone)
-    index = {month: i for i, month in enumerate(firsts)}
-    per_month = [0] * len(firsts)
-    for moment in db.session.scalars(select(Trip.created_at).where(*counted, Trip.created_at >= since)):
-        per_month[index[month_of(moment, zone)]] += 1
+    per_month = list(monthly_counts(Trip.created_at, firsts, where=counted, zone=zone))
     return per_month, db.session.scalar(select(func.count(Trip.id)).where(*counted)) or 0
 
 

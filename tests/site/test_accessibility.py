@@ -77,3 +77,4 @@ def test_every_page_is_structured_for_assistive_technologies(
         assert parsed.tags["caption"] == parsed.tags["table"] and not parsed.headers_without_scope, name
     assert sum('aria-invalid="true"' in page for page in rendered.values()) >= 3  # refusals were shown
     assert rendered["transparency"].count("<table") == 4  # the charts' tables were checked
+    assert rendered["moderation dashboard"].count("<table") == 5

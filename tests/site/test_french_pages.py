@@ -81,6 +81,7 @@ def _moderation_pages(client: FlaskClient, trip: str) -> dict[str, TestResponse]
     return {
         "other member": client.get(member_page),
         "moderation queue": client.get("/moderation"),
+        "moderation dashboard": client.get("/moderation/dashboard"),
         "moderation report": client.get("/moderation/reports/1"),
         "moderation report refused": refused,
         "moderation report closed": client.get(f"/moderation/reports/{closed}"),
@@ -215,6 +216,7 @@ def test_french_pages_contain_no_english_ui_text(
     assert "Signaler ce membre" in rendered["other member"] and "Taxi" in rendered["moderation queue"]
     assert "Choisissez le dernier jour" in rendered["moderation report refused"]
     assert "Clos sans suite" in rendered["moderation log"]
+    assert "Nouveaux membres" in rendered["moderation dashboard"]
     leaks = {
         name: [phrase for phrase in english_phrases if phrase in visible_text(page)]
         for name, page in rendered.items()

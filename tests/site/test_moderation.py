@@ -233,6 +233,7 @@ MODERATION_PAGES = (
     "/moderation/users",
     "/moderation/trips",
     "/moderation/bookings",
+    "/moderation/dashboard",
 )
 ACTIONS = ("warn", "hide_trip", "suspend", "ban", "lift", "close")
 
