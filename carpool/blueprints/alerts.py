@@ -84,9 +84,11 @@ def change(alert_id: int, change: str) -> Response:
     if not ActionForm().validate_on_submit():
         flash(_("This could not be done: please try again."), "error")
         return redirect(url_for("alerts.index"))
-    actions = {"pause": alerts.pause, "resume": alerts.resume, "delete": alerts.delete_alert}
     try:
-        actions[change](alert_id, current_user.id)
+        if change == "delete":
+            alerts.delete_alert(alert_id, current_user.id)
+        else:
+            alerts.set_paused(alert_id, current_user.id, change == "pause")
     except alerts.AlertNotFound:
         abort(404)
     except alerts.NotYourAlert:

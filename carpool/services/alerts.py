@@ -18,12 +18,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from routing import LatLon, RoutingError
 
 from ..extensions import db
-from ..models import Alert, AlertMatch, Trip, TripCell
-from . import notify, places, search
+from ..models import Alert, AlertMatch, Trip, TripCell, User
+from . import notify, places, search, standing
 from .messages import ServiceError, routing_problem
 
 __all__ = [
@@ -39,10 +40,9 @@ __all__ = [
     "delete_alert",
     "my_alerts",
     "open_requests",
-    "pause",
     "reindex",
     "requests_along",
-    "resume",
+    "set_paused",
     "trip_published",
 ]
 
@@ -200,6 +200,9 @@ def create_alert(user_id: int, wish: AlertWish, *, now: datetime | None = None) 
         days, no date and no day of the week, a time window that ends before it
         starts, places outside the region, or too many alerts.
     """
+    refused = standing.refusal(user_id, now)
+    if refused is not None:
+        raise AlertError(refused)
     today = _today(now or datetime.now(UTC))
     start = places.place_for_field(wish.origin, "origin")
     end = places.place_for_field(wish.destination, "destination")
@@ -246,27 +249,16 @@ def _own(alert_id: int, user_id: int) -> Alert:
     return alert
 
 
-def pause(alert_id: int, user_id: int) -> None:
-    """Stop an alert's e-mails (and hide its ride request) until it is resumed.
+def set_paused(alert_id: int, user_id: int, paused: bool) -> None:
+    """Pause an alert (no e-mails, and its ride request hidden), or resume it for the
+    trips published from now on.
 
     Raises
     ------
     AlertNotFound, NotYourAlert
         For an unknown alert, or another member's.
     """
-    _own(alert_id, user_id).paused = True
-    db.session.commit()
-
-
-def resume(alert_id: int, user_id: int) -> None:
-    """Send an alert's e-mails again, for trips published from now on.
-
-    Raises
-    ------
-    AlertNotFound, NotYourAlert
-        For an unknown alert, or another member's.
-    """
-    _own(alert_id, user_id).paused = False
+    _own(alert_id, user_id).paused = paused
     db.session.commit()
 
 
@@ -376,10 +368,20 @@ def _alerts_along(trip: Trip, *, public_only: bool = False, unmatched: bool = Fa
         .options(selectinload(Alert.user))
     )
     if public_only:
-        query = query.where(Alert.public.is_(True))
+        query = query.where(Alert.public.is_(True), _in_good_standing())
     if unmatched:
         query = query.where(~exists().where(AlertMatch.alert_id == Alert.id, AlertMatch.trip_id == trip.id))
     return list(db.session.scalars(query))
+
+
+def _in_good_standing() -> ColumnElement[bool]:
+    """Ride requests of suspended or banned members are not shown to drivers."""
+    now = datetime.now(UTC)
+    return Alert.user_id.in_(
+        select(User.id).where(
+            User.banned_at.is_(None), or_(User.suspended_until.is_(None), User.suspended_until <= now)
+        )
+    )
 
 
 def _passing(trip: Trip, alert: Alert, now: datetime) -> search.Passing | None:
@@ -448,7 +450,9 @@ def open_requests(*, now: datetime | None = None, limit: int = 100) -> list[Ride
     today = _today(now or datetime.now(UTC))
     alerts = db.session.scalars(
         select(Alert)
-        .where(Alert.public.is_(True), Alert.paused.is_(False), Alert.expires_on >= today)
+        .where(
+            Alert.public.is_(True), Alert.paused.is_(False), Alert.expires_on >= today, _in_good_standing()
+        )
         .order_by(Alert.expires_on, Alert.id)
         .limit(limit)
         .options(selectinload(Alert.user))

@@ -162,14 +162,14 @@ def test_paused_and_ended_alerts_are_silent(app: Flask, driver: int, passenger: 
     pickup, dropoff = on_the_way(app)
     with app.app_context():
         alert_id = create_alert(passenger, AlertWish(point(pickup), point(dropoff), day=TOMORROW.date()))
-        alerts.pause(alert_id, passenger)
+        alerts.set_paused(alert_id, passenger, True)
         publish(driver, draft())
         assert alert_mails(app) == []
-        alerts.resume(alert_id, passenger)
+        alerts.set_paused(alert_id, passenger, False)
         publish(driver, draft(departure=TOMORROW + timedelta(hours=1)))
         assert len(alert_mails(app)) == 1
         with pytest.raises(alerts.NotYourAlert):
-            alerts.pause(alert_id, driver)
+            alerts.set_paused(alert_id, driver, True)
         with pytest.raises(alerts.AlertNotFound):
             alerts.delete_alert(alert_id + 1, passenger)
         alerts.delete_alert(alert_id, passenger)
@@ -397,3 +397,21 @@ def test_the_requests_pages(app: Flask, client: FlaskClient, runner: FlaskCliRun
     page = client.get("/requests").get_data(as_text=True)
     assert "Passagers qui cherchent un trajet" in page and "Dominique" in page
     assert re.search(r"Chaque lundi, mardi, mercredi, jeudi, vendredi", page)
+
+
+def test_suspended_members_keep_no_alert_and_show_no_request(app: Flask, driver: int, passenger: int) -> None:
+    pickup, dropoff = on_the_way(app)
+    with app.app_context():
+        create_alert(passenger, AlertWish(point(pickup), point(dropoff), day=TOMORROW.date(), public=True))
+        trip_id = publish(driver, draft(max_detour_min=5))
+        assert len(alerts.requests_along(trip_id, driver)) == 1
+        user = db.session.get(User, passenger)
+        assert user is not None
+        user.suspended_until = TOMORROW + timedelta(days=30)
+        db.session.commit()
+        assert alerts.requests_along(trip_id, driver) == [] and alerts.open_requests() == []
+        with force_locale("en"), pytest.raises(AlertError, match="suspended"):
+            create_alert(
+                passenger, AlertWish(point(pickup), point(dropoff), day=TOMORROW.date() + timedelta(1))
+            )
+        assert db.session.query(Alert).count() == 1

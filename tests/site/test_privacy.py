@@ -216,3 +216,11 @@ def test_past_trips_are_purged_after_the_delay(app: Flask, runner: FlaskCliRunne
         assert kept.shared_m is not None and kept.shared_m > 1000  # the distance shared is kept
     result = runner.invoke(args=["privacy", "purge"])
     assert result.exit_code == 0 and "trips made anonymous: 0, messages deleted: 0" in result.output
+
+
+def test_the_deletion_page_in_english(client: FlaskClient, travellers: dict[str, int]) -> None:
+    assert sign_in(client, "sacha@example.org", PASSWORD).status_code == 302
+    client.post("/language", data={"language": "en", "csrf_token": token_of(client, "/")})
+    page = client.get("/account/delete").get_data(as_text=True)
+    assert "Delete my account" in page and "This cannot be undone." in page
+    assert "Download all my data" in client.get("/account/profile").get_data(as_text=True)

@@ -293,3 +293,23 @@ def test_the_pages_of_a_regular_trip(app: Flask, signed_in: FlaskClient, runner:
     assert response.status_code == 302
     page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
     assert "Réservé avec 4 dates d’un trajet régulier" in page and "Annuler toutes les dates à venir" in page
+
+
+def test_the_regular_trip_form_in_english(signed_in: FlaskClient) -> None:  # noqa: F811
+    signed_in.post("/language", data={"language": "en", "csrf_token": token_of(signed_in, "/")})
+    page = signed_in.get("/trips/regular/new").get_data(as_text=True)
+    assert "Offer a regular ride" in page and "Monday" in page and "First date" in page
+    refused = signed_in.post(
+        "/trips/regular/new",
+        data={
+            "origin": "Cap-d'Ail",
+            "destination": "Monaco",
+            "seats": "2",
+            "max_detour_min": "10",
+            "luggage": "medium",
+            "start_on": MONDAY.isoformat(),
+            "end_on": MONDAY.isoformat(),
+            "csrf_token": token_of(signed_in, "/trips/regular/new"),
+        },
+    ).get_data(as_text=True)
+    assert "Choose at least one day of the week, with its time." in refused
