@@ -37,9 +37,12 @@ def edit_profile() -> str | Response:
 
 
 @bp.get(f"/members/<{ID}:user_id>")
-def show(user_id: int) -> str:
+def show(user_id: int) -> str | tuple[str, int]:
     try:
         member = members.public_profile(user_id)
+    except members.MemberDeleted:
+        # Links to a deleted member stay on others' pages: they lead here, not to a 404.
+        return render_template("members/deleted.html"), 410
     except members.MemberNotFound:
         abort(404)
     return render_template("members/show.html", member=member, report_form=ReportForm())

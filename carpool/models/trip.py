@@ -77,6 +77,9 @@ class Trip(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("regular_trip.id", ondelete="SET NULL"), default=None, index=True
     )
     occurrence_on: Mapped[date | None] = mapped_column(Date, default=None)
+    #: When its words were erased and its places made rough (the retention delay, or
+    #: its driver's account deleted).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     driver: Mapped[User] = relationship()
     stops: Mapped[list[TripStop]] = relationship(

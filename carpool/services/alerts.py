@@ -361,6 +361,7 @@ def _alerts_along(trip: Trip, *, public_only: bool = False, unmatched: bool = Fa
             near_pickup.first_s <= near_dropoff.last_s,
             Alert.paused.is_(False),
             Alert.user_id != trip.driver_id,
+            _in_good_standing(),  # no mails, no requests shown, for suspended members
             Alert.expires_on >= departure_day,
             # A pickup is on the departure's day or the next (trips are shorter than 12 h).
             or_(Alert.day.is_(None), Alert.day <= departure_day + timedelta(days=search.MAX_FLEX_DAYS + 1)),
@@ -368,14 +369,15 @@ def _alerts_along(trip: Trip, *, public_only: bool = False, unmatched: bool = Fa
         .options(selectinload(Alert.user))
     )
     if public_only:
-        query = query.where(Alert.public.is_(True), _in_good_standing())
+        query = query.where(Alert.public.is_(True))
     if unmatched:
         query = query.where(~exists().where(AlertMatch.alert_id == Alert.id, AlertMatch.trip_id == trip.id))
     return list(db.session.scalars(query))
 
 
 def _in_good_standing() -> ColumnElement[bool]:
-    """Ride requests of suspended or banned members are not shown to drivers."""
+    """Alerts of members who may act: a suspended or banned member's are neither
+    mailed nor shown to drivers."""
     now = datetime.now(UTC)
     return Alert.user_id.in_(
         select(User.id).where(

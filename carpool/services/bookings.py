@@ -288,9 +288,13 @@ def _booking(booking_id: int) -> Booking:
 
 
 def _as_driver(booking_id: int, driver_id: int) -> Booking:
+    """The booking a driver answers: their trip's, and only while they may act."""
     booking = _booking(booking_id)
     if booking.trip.driver_id != driver_id:
         raise NotYourBooking(booking_id)
+    refused = standing.refusal(driver_id)
+    if refused is not None:
+        raise BookingError(refused)
     return booking
 
 

@@ -17,6 +17,7 @@ from .reviews import ReceivedReview, Trust
 from .text import clean_name, clean_text
 
 __all__ = [
+    "MemberDeleted",
     "MemberNotFound",
     "Profile",
     "ProfileError",
@@ -37,6 +38,10 @@ class ProfileError(ServiceError):
 
 class MemberNotFound(LookupError):
     """No member has this id."""
+
+
+class MemberDeleted(MemberNotFound):
+    """The member deleted their account: nothing of it is shown."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,10 @@ class PublicProfile:
 
 def _user(user_id: int) -> User:
     user = db.session.get(User, user_id)
-    if user is None or user.deleted_at is not None:  # a deleted account has no profile
+    if user is None:
         raise MemberNotFound(user_id)
+    if user.deleted_at is not None:  # a deleted account has no profile
+        raise MemberDeleted(user_id)
     return user
 
 
@@ -172,6 +179,8 @@ def public_profile(user_id: int, *, now: datetime | None = None) -> PublicProfil
     ------
     MemberNotFound
         If there is no such member.
+    MemberDeleted
+        If the member deleted their account.
     """
     user = _user(user_id)
     return PublicProfile(

@@ -254,7 +254,8 @@ def _paged(query: Select[Any], page: int, make: Callable[[Any], T]) -> Page[T]:
 
 def _moderator(user_id: int) -> User:
     user = db.session.get(User, user_id)
-    if user is None or not user.is_admin or not user.is_active:
+    # A suspended administrator does not moderate either.
+    if user is None or not user.is_admin or not user.is_active or user.suspended(datetime.now(UTC)):
         raise NotAModerator(user_id)
     return user
 

@@ -9,6 +9,7 @@ wrote to others (messages, reviews, reports) stays readable for them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -34,10 +35,12 @@ from ..models import (
     Report,
     Review,
     Trip,
+    TripCell,
     User,
 )
 from . import mail, notify, seats, stats, trips
 from .messages import ServiceError
+from .roads import forget_route
 
 __all__ = [
     "FORMAT_VERSION",
@@ -218,7 +221,7 @@ def _review(review: Review, *, written: bool) -> dict[str, Any]:
         "comment": review.comment,
         "written_at": _moment(review.created_at),
         "changed_at": _moment(review.updated_at),
-        "by": "me" if written else "a member I travelled with",
+        "by": "self" if written else "other",  # the other's identity is theirs
     }
 
 
@@ -245,9 +248,10 @@ def delete_account(user_id: int, password: str, *, now: datetime | None = None) 
 
     Trips to come are cancelled and bookings to come too, with their other sides
     told. Then every personal field is erased: e-mail, name, password, phone, bio,
-    car, preferences; the member's alerts, reviews received, booking messages and
-    notes, places of their bookings (made rough), and the mails kept for them.
-    Messages, reviews and reports they wrote stay, shown as by a deleted member.
+    car, preferences; the member's alerts, reviews received, the words they left in
+    bookings and no-shows, their trips' comments, the places of their bookings and
+    trips (made rough), and the mails kept for them. Messages, reviews and reports
+    they wrote stay, shown as by a deleted member.
 
     Raises
     ------
@@ -260,21 +264,27 @@ def delete_account(user_id: int, password: str, *, now: datetime | None = None) 
     user = _user(user_id)
     if not check_password_hash(user.password_hash, password):
         raise AccountError(_l("This is not your password: your account is not deleted."))
-    email, name = user.email, user.name
-    _forget_mails(email, name)
+    _forget_in_mails(user.email, user.name)
     # Erased first, so that the mails telling others of the cancellations below
-    # already speak of a deleted member.
+    # already speak of a deleted member, and of rough places.
     _erase_account(user, now)
+    _erase_traces(user, now)
     _withdraw_what_is_to_come(user, now)
-    _erase_traces(user)
     db.session.commit()
     mail.deliver_soon()
 
 
-def _forget_mails(email: str, name: str) -> None:
-    """The mails kept for the member, and those to others that name them."""
-    named = MailJob.body.contains(name, autoescape=True) if name else MailJob.to == email
-    db.session.execute(delete(MailJob).where(or_(MailJob.to == email, named)))
+def _forget_in_mails(email: str, name: str) -> None:
+    """The mails kept for the member go; in those to others, their name becomes
+    "Deleted member" (as a whole word: "Jo" is not taken out of "Joséphine"), so
+    that a mail still to go says what it said, and the mails' log keeps its marks."""
+    db.session.execute(delete(MailJob).where(MailJob.to == email))
+    if not name:
+        return
+    whole_name = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    label = str(_l("Deleted member"))
+    for job in db.session.scalars(select(MailJob).where(MailJob.body.contains(name, autoescape=True))):
+        job.body = whole_name.sub(label, job.body)
 
 
 def _withdraw_what_is_to_come(user: User, now: datetime) -> None:
@@ -296,14 +306,17 @@ def _withdraw_what_is_to_come(user: User, now: datetime) -> None:
             notify.booking_changed(booking, "cancelled")
 
 
-def _erase_traces(user: User) -> None:
+def _erase_traces(user: User, now: datetime) -> None:
     """What about the member sits in other tables: their alerts, the reviews of them,
-    their words in bookings, and where they were picked up."""
+    their words in bookings and no-shows, and where they were picked up or drove."""
     _delete_alerts(Alert.user_id == user.id)
     db.session.execute(delete(Review).where(Review.subject_id == user.id))
     db.session.execute(update(BookingEvent).where(BookingEvent.actor_id == user.id).values(note=""))
+    db.session.execute(update(NoShow).where(NoShow.reporter_id == user.id).values(note=""))
     for booking in db.session.scalars(select(Booking).where(Booking.passenger_id == user.id)):
         _make_rough(booking)
+    for trip in db.session.scalars(select(Trip).where(Trip.driver_id == user.id)):
+        _make_trip_rough(trip, now)
 
 
 def _rows(statement: Executable) -> int:
@@ -320,15 +333,45 @@ def _delete_alerts(condition: Any) -> int:
     return _rows(delete(Alert).where(condition))
 
 
-def _make_rough(booking: Booking) -> None:
+#: "Monte-Carlo (43.7384, 7.4246)", as a point picked on the map is named.
+_POINT_NAME = re.compile(r"^(?P<place>.*?)\s*\(?(?P<lat>-?\d+\.\d+), (?P<lon>-?\d+\.\d+)\)?$")
+
+
+def _rough_name(name: str) -> str:
+    """A stop's name without the exact point it may carry."""
+    found = _POINT_NAME.match(name)
+    if found is None:
+        return name
+    return found["place"] or f"{round(float(found['lat']), _ROUGH)}, {round(float(found['lon']), _ROUGH)}"
+
+
+def _keep_shared_distance(booking: Booking) -> None:
     # The distance shared is worked out from the places: kept before they go rough.
-    booking.shared_m = stats.shared_length_m(booking)
+    if booking.shared_m is None:
+        booking.shared_m = stats.shared_length_m(booking)
+
+
+def _make_rough(booking: Booking) -> None:
+    _keep_shared_distance(booking)
     booking.message = ""
     booking.pickup_name = booking.dropoff_name = ""
     booking.pickup_lat = round(booking.pickup_lat, _ROUGH)
     booking.pickup_lon = round(booking.pickup_lon, _ROUGH)
     booking.dropoff_lat = round(booking.dropoff_lat, _ROUGH)
     booking.dropoff_lon = round(booking.dropoff_lon, _ROUGH)
+
+
+def _make_trip_rough(trip: Trip, now: datetime) -> None:
+    """A trip's words erased and its stops made rough (about a kilometre); its
+    bookings keep the distance they shared, for the association's figures."""
+    for booking in db.session.scalars(select(Booking).where(Booking.trip_id == trip.id)):
+        _keep_shared_distance(booking)
+    trip.comment = trip.cancel_reason = ""
+    for stop in trip.stops:
+        stop.lat, stop.lon = round(stop.lat, _ROUGH), round(stop.lon, _ROUGH)
+        stop.name = _rough_name(stop.name)
+    trip.anonymised_at = now
+    forget_route(trip.id)
 
 
 def _erase_account(user: User, now: datetime) -> None:
@@ -348,20 +391,32 @@ def _erase_account(user: User, now: datetime) -> None:
 
 
 def _purge_conversations(chosen: Any) -> int:
-    """Delete conversations with their messages and the reports about them (the audit
-    log keeps the moderators' actions, without the report); returns the messages."""
+    """Delete conversations with their messages, except those a report still open
+    is about (the moderators are reading them), and the closed reports about them
+    (the audit log keeps the moderators' actions, without the report); returns how
+    many messages went."""
+    on_messages = select(Message.id).where(Message.conversation_id == Conversation.id)
+    still_read = select(Report.id).where(
+        Report.closed_at.is_(None),
+        or_(Report.conversation_id == Conversation.id, Report.message_id.in_(on_messages.scalar_subquery())),
+    )
+    ids = list(
+        db.session.scalars(select(Conversation.id).where(Conversation.id.in_(chosen), ~still_read.exists()))
+    )
+    if not ids:
+        return 0
     reports = select(Report.id).where(
         or_(
-            Report.conversation_id.in_(chosen),
-            Report.message_id.in_(select(Message.id).where(Message.conversation_id.in_(chosen))),
+            Report.conversation_id.in_(ids),
+            Report.message_id.in_(select(Message.id).where(Message.conversation_id.in_(ids))),
         )
     )
     db.session.execute(
         update(ModerationAction).where(ModerationAction.report_id.in_(reports)).values(report_id=None)
     )
     db.session.execute(delete(Report).where(Report.id.in_(reports)))
-    messages = _rows(delete(Message).where(Message.conversation_id.in_(chosen)))
-    db.session.execute(delete(Conversation).where(Conversation.id.in_(chosen)))
+    messages = _rows(delete(Message).where(Message.conversation_id.in_(ids)))
+    db.session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
     return messages
 
 
@@ -377,37 +432,32 @@ class PurgeReport:
 
 def purge_past(*, now: datetime | None = None, months: int | None = None) -> PurgeReport:
     """After the retention delay (``RETENTION_MONTHS``, counted from a trip's
-    departure): delete the conversations of past trips with their messages, erase
-    the trips' comments and the bookings' messages and notes, and make the places
-    of their bookings rough; also forget alerts ended and mails sent before it.
-    The trips themselves stay, anonymous, for the association's figures. Running it
-    twice does nothing more.
+    departure): delete the conversations of past trips with their messages (unless
+    a report on them is still open), erase the trips' comments and the words left
+    in their bookings and no-shows, make the places of the trips and their bookings
+    rough, and drop their search cells; also forget the alerts ended and the mails
+    queued before it. The trips themselves stay, anonymous, for the association's
+    figures. Running it twice does nothing more.
     """
     now = now or datetime.now(UTC)
     months = months if months is not None else int(current_app.config["RETENTION_MONTHS"])
     cutoff = now - timedelta(days=round(months * 30.44))
     old = select(Trip.id).where(Trip.departure_at < cutoff)
     messages = _purge_conversations(select(Conversation.id).where(Conversation.trip_id.in_(old)))
-    changed = _rows(
-        update(Trip)
-        .where(Trip.id.in_(old), or_(Trip.comment != "", Trip.cancel_reason != ""))
-        .values(comment="", cancel_reason="")
+    fresh = list(
+        db.session.scalars(select(Trip).where(Trip.departure_at < cutoff, Trip.anonymised_at.is_(None)))
     )
+    for trip in fresh:
+        _make_trip_rough(trip, now)
     for booking in db.session.scalars(
         select(Booking).where(Booking.trip_id.in_(old), or_(Booking.message != "", Booking.pickup_name != ""))
     ):
         _make_rough(booking)
-    db.session.execute(
-        update(BookingEvent)
-        .where(BookingEvent.booking_id.in_(select(Booking.id).where(Booking.trip_id.in_(old))))
-        .values(note="")
-    )
+    old_bookings = select(Booking.id).where(Booking.trip_id.in_(old))
+    db.session.execute(update(BookingEvent).where(BookingEvent.booking_id.in_(old_bookings)).values(note=""))
+    db.session.execute(update(NoShow).where(NoShow.booking_id.in_(old_bookings)).values(note=""))
+    db.session.execute(delete(TripCell).where(TripCell.trip_id.in_(old)))
     alerts = _delete_alerts(Alert.expires_on < cutoff.date())
-    mails = _rows(delete(MailJob).where(MailJob.sent_at.is_not(None), MailJob.sent_at < cutoff))
+    mails = _rows(delete(MailJob).where(MailJob.created_at < cutoff))
     db.session.commit()
-    return PurgeReport(
-        trips=changed,
-        messages=messages,
-        alerts=alerts,
-        mails=mails,
-    )
+    return PurgeReport(trips=len(fresh), messages=messages, alerts=alerts, mails=mails)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Booking, BookingEvent, NoShow, Review, Trip
-from . import mail, notify
+from . import mail, notify, standing
 from .messages import FieldError, ServiceError
 from .text import clean_text
 from .trips import label
@@ -118,6 +118,9 @@ def _reviewable(booking_id: int, author_id: int, now: datetime) -> tuple[Booking
     """The booking and the author's review of it so far, if the author may write or
     change one now."""
     booking = _travelling(booking_id, author_id)
+    refused = standing.refusal(author_id, now)
+    if refused is not None:
+        raise ReviewError(refused)
     if booking.status != "accepted":
         raise ReviewError(_l("Only the trip of an accepted booking can be reviewed."))
     if booking.trip.status != "published":
@@ -284,6 +287,9 @@ def report_no_show(booking_id: int, reporter_id: int, note: str = "", *, now: da
     """
     now = now or datetime.now(UTC)
     booking = _travelling(booking_id, reporter_id)
+    refused = standing.refusal(reporter_id, now)
+    if refused is not None:
+        raise NoShowError(refused)
     if booking.status != "accepted" or booking.trip.status != "published":
         raise NoShowError(_l("A no-show can be reported only for an accepted booking."))
     if _pickup_at(booking) > now:

@@ -134,7 +134,7 @@ def monthly_counts(
     months : sequence of date
         The first days of consecutive months, oldest first (see :func:`last_months`).
     where : iterable of ColumnElement[bool], optional
-        Conditions the rows counted meet besides (``Trip.status != "cancelled"``).
+        Conditions the rows counted meet besides (``Trip.status == "published"``).
     zone : ZoneInfo, optional
         The time zone the months are in; the site's ``TIMEZONE`` by default.
 
@@ -188,7 +188,7 @@ def _rides(now: datetime) -> Iterator[Booking]:
     bookings = db.session.scalars(
         select(Booking)
         .join(Trip, Trip.id == Booking.trip_id)
-        .where(Booking.status == "accepted", Trip.status != "cancelled", Trip.departure_at <= now)
+        .where(Booking.status == "accepted", Trip.status == "published", Trip.departure_at <= now)
         .options(selectinload(Booking.trip).selectinload(Trip.stops))
     )
     for booking in bookings:
@@ -198,7 +198,8 @@ def _rides(now: datetime) -> Iterator[Booking]:
 
 def _trips_published(now: datetime, firsts: tuple[date, ...], zone: ZoneInfo) -> tuple[list[int], int]:
     """Trips not cancelled published in each of the months ``firsts``, and in all."""
-    counted = (Trip.status != "cancelled", Trip.created_at <= now)
+    # Neither cancelled trips nor those the moderators withdrew.
+    counted = (Trip.status == "published", Trip.created_at <= now)
     per_month = list(monthly_counts(Trip.created_at, firsts, where=counted, zone=zone))
     return per_month, db.session.scalar(select(func.count(Trip.id)).where(*counted)) or 0
 

@@ -185,7 +185,8 @@ def test_the_account_is_deleted_from_its_page(
     assert sign_in(client, "camille@example.org", PASSWORD).status_code == 302
     page = client.get(f"/conversations/{travellers['conversation']}").get_data(as_text=True)
     assert "Membre supprimé" in page and "Je serai devant la poste." in page and "Dominique" not in page
-    assert client.get(f"/members/{travellers['dominique']}").status_code == 404  # no profile left
+    gone = client.get(f"/members/{travellers['dominique']}")
+    assert gone.status_code == 410 and "a supprimé son compte" in gone.get_data(as_text=True)
 
 
 # -- the retention delay ------------------------------------------------------------------
@@ -224,3 +225,50 @@ def test_the_deletion_page_in_english(client: FlaskClient, travellers: dict[str,
     page = client.get("/account/delete").get_data(as_text=True)
     assert "Delete my account" in page and "This cannot be undone." in page
     assert "Download all my data" in client.get("/account/profile").get_data(as_text=True)
+
+
+def test_deleting_an_account_keeps_other_members_mails_and_erases_past_trips(app: Flask) -> None:
+    jo = make_member(app, "jo@example.org", "Jo")
+    josephine = make_member(app, "josephine@example.org", "Joséphine")
+    long_ago = datetime.now(UTC) - timedelta(days=30)
+    with app.app_context():
+        past = publish(
+            jo, draft(departure=long_ago + timedelta(days=1), comment="Appelez le 06 12"), now=long_ago
+        )
+        from carpool.services import mail
+
+        mail.queue("josephine@example.org", "Bonjour", "Bonjour Joséphine, à Jonquières avec Jo ?")
+        db.session.commit()
+        privacy.delete_account(jo, PASSWORD)
+        (kept,) = db.session.query(MailJob).filter(MailJob.to == "josephine@example.org").all()
+        assert kept.body == "Bonjour Joséphine, à Jonquières avec Membre supprimé ?"
+        trip = db.session.get(Trip, past)
+        assert trip is not None and trip.comment == "" and trip.anonymised_at is not None
+        assert all(stop.lat == round(stop.lat, 2) for stop in trip.stops)
+        assert db.session.get(User, josephine).deleted_at is None  # type: ignore[union-attr]
+
+
+def test_the_purge_keeps_what_moderators_still_read_and_forgets_old_mails(app: Flask) -> None:
+    from carpool.models import Report
+    from carpool.services import mail, moderation
+
+    driver = make_member(app, "camille@example.org", "Camille")
+    passenger = make_member(app, "alix@example.org", "Alix")
+    long_ago = datetime.now(UTC) - timedelta(days=800)
+    with app.app_context():
+        old = publish(driver, draft(departure=long_ago + timedelta(days=1)), now=long_ago)
+        conversation = conversations.write_to_driver(old, passenger, "Insulte", now=long_ago)
+        moderation.report(
+            driver, moderation.ReportTarget("conversation", conversation), "behaviour", "Grossier"
+        )
+        mail.queue("alix@example.org", "Vieux", "Jamais parti")
+        db.session.commit()
+        db.session.query(MailJob).update({MailJob.created_at: long_ago})
+        db.session.commit()
+        report = privacy.purge_past()
+        assert report.messages == 0 and db.session.query(Conversation).count() == 1  # still reported
+        assert report.mails >= 1 and db.session.query(MailJob).count() == 0
+        (open_report,) = db.session.query(Report).all()
+        open_report.closed_at = datetime.now(UTC)
+        db.session.commit()
+        assert privacy.purge_past().messages == 1 and db.session.query(Conversation).count() == 0
