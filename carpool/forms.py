@@ -143,21 +143,6 @@ class RegularTripForm(TripFieldsForm):
     end_on = DateField(_l("Last date"), validators=[DataRequired(_l("Enter a date."))])
 
 
-class PeriodBookingForm(FlaskForm):  # type: ignore[misc]
-    """Seats on every date of a regular trip in a period, from the passenger's places."""
-
-    first_day = DateField(_l("From"), validators=[DataRequired(_l("Enter a date."))])
-    last_day = DateField(_l("Until"), validators=[DataRequired(_l("Enter a date."))])
-    seats = IntegerField(
-        _l("Seats"), default=1, validators=[InputRequired(_REQUIRED), NumberRange(1, 8, _l("From 1 to 8."))]
-    )
-    message = TextAreaField(_l("Message to the driver"), validators=[Optional(), Length(max=1000)])
-    pickup = HiddenField(validators=[DataRequired(), Length(max=60)])
-    dropoff = HiddenField(validators=[DataRequired(), Length(max=60)])
-    pickup_name = HiddenField(validators=[Optional(), Length(max=200)])
-    dropoff_name = HiddenField(validators=[Optional(), Length(max=200)])
-
-
 class TripForm(EditTripForm):
     """Publishing: the trip, and optionally its return the other way round."""
 
@@ -226,8 +211,9 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class BookingForm(FlaskForm):  # type: ignore[misc]
-    """Seats on a trip, from the passenger's places (carried from the search result)."""
+class BookingFieldsForm(FlaskForm):  # type: ignore[misc]
+    """What every booking asks: seats and a message, from the passenger's places
+    (hidden: carried from the search result to the trip's page, then posted)."""
 
     seats = IntegerField(
         _l("Seats"), default=1, validators=[InputRequired(_REQUIRED), NumberRange(1, 8, _l("From 1 to 8."))]
@@ -237,6 +223,17 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     dropoff = HiddenField(validators=[DataRequired(), Length(max=60)])
     pickup_name = HiddenField(validators=[Optional(), Length(max=200)])
     dropoff_name = HiddenField(validators=[Optional(), Length(max=200)])
+
+
+class BookingForm(BookingFieldsForm):
+    """Seats on a trip, from the passenger's places (carried from the search result)."""
+
+
+class PeriodBookingForm(BookingFieldsForm):
+    """Seats on every date of a regular trip in a period, from the passenger's places."""
+
+    first_day = DateField(_l("From"), validators=[DataRequired(_l("Enter a date."))])
+    last_day = DateField(_l("Until"), validators=[DataRequired(_l("Enter a date."))])
 
 
 class MessageForm(FlaskForm):  # type: ignore[misc]

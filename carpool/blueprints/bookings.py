@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import AnswerForm, BookingForm, PeriodBookingForm
+from ..forms import AnswerForm, BookingFieldsForm, BookingForm, PeriodBookingForm
 from ..services import bookings
 from ..services.trips import TripNotFound
 from . import ID, point_arg
@@ -15,20 +17,41 @@ from . import ID, point_arg
 bp = Blueprint("bookings", __name__)
 
 
-@bp.post(f"/trips/<{ID}:trip_id>/book")
-@login_required  # type: ignore[untyped-decorator]
-def book(trip_id: int) -> Response:
-    form = BookingForm()
+class _Places(TypedDict):
+    """The passenger's pickup and drop-off, as both kinds of booking request take them."""
+
+    pickup: tuple[float, float]
+    dropoff: tuple[float, float]
+    pickup_name: str
+    dropoff_name: str
+
+
+def _places(form: BookingFieldsForm) -> _Places | None:
+    """The places a booking form carries, or None when one cannot be read (the
+    passenger must then search for the ride again); a place without a name is
+    named by its coordinates, as they were typed."""
     pickup, dropoff = point_arg(form.pickup.data), point_arg(form.dropoff.data)
-    if not form.validate_on_submit() or pickup is None or dropoff is None:
-        flash(_("This booking could not be made: please search for the ride again."), "error")
-        return redirect(url_for("trips.show", trip_id=trip_id))
-    request = bookings.BookingRequest(
-        trip_id=trip_id,
+    if pickup is None or dropoff is None:
+        return None
+    return _Places(
         pickup=pickup,
         dropoff=dropoff,
         pickup_name=form.pickup_name.data or form.pickup.data,
         dropoff_name=form.dropoff_name.data or form.dropoff.data,
+    )
+
+
+@bp.post(f"/trips/<{ID}:trip_id>/book")
+@login_required  # type: ignore[untyped-decorator]
+def book(trip_id: int) -> Response:
+    form = BookingForm()
+    places = _places(form)
+    if not form.validate_on_submit() or places is None:
+        flash(_("This booking could not be made: please search for the ride again."), "error")
+        return redirect(url_for("trips.show", trip_id=trip_id))
+    request = bookings.BookingRequest(
+        trip_id=trip_id,
+        **places,
         seats=form.seats.data,
         message=form.message.data or "",
     )
@@ -47,8 +70,8 @@ def book(trip_id: int) -> Response:
 @login_required  # type: ignore[untyped-decorator]
 def book_period(trip_id: int) -> Response:
     form = PeriodBookingForm()
-    pickup, dropoff = point_arg(form.pickup.data), point_arg(form.dropoff.data)
-    if not form.validate_on_submit() or pickup is None or dropoff is None:
+    places = _places(form)
+    if not form.validate_on_submit() or places is None:
         for error in form.first_day.errors + form.last_day.errors + form.seats.errors:
             flash(str(error), "error")
         flash(_("This booking could not be made: please search for the ride again."), "error")
@@ -57,10 +80,7 @@ def book_period(trip_id: int) -> Response:
         trip_id=trip_id,
         first_day=form.first_day.data,
         last_day=form.last_day.data,
-        pickup=pickup,
-        dropoff=dropoff,
-        pickup_name=form.pickup_name.data or form.pickup.data,
-        dropoff_name=form.dropoff_name.data or form.dropoff.data,
+        **places,
         seats=form.seats.data,
         message=form.message.data or "",
     )

@@ -3,6 +3,9 @@ actions, the log, the dashboard, and the lists of members, trips and bookings.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,7 +14,7 @@ from werkzeug.wrappers import Response
 from ..forms import DecisionForm, ReportForm
 from ..services import dashboard as dashboard_service
 from ..services import moderation
-from ..services.moderation import ReportTarget
+from ..services.moderation import Page, ReportTarget
 from . import ID
 
 bp = Blueprint("moderation", __name__)
@@ -133,34 +136,43 @@ def log() -> str:
     return render_template("moderation/log.html", page=found)
 
 
+def _searched_list(search: Callable[[int, str, int], Page[Any]], template: str) -> str:
+    """A moderators' list, searched with the ``q`` of the address and paged.
+
+    Parameters
+    ----------
+    search : callable
+        The service that lists for a moderator: ``search(moderator_id, q, page)``.
+    template : str
+        The page that shows the list; it is given the page found and ``q``, so that
+        the search box and the pager keep the search.
+
+    Returns
+    -------
+    str
+        The page; a member who is not a moderator gets a 403.
+    """
+    q = request.args.get("q", "")
+    try:
+        found = search(current_user.id, q, _page())
+    except moderation.NotAModerator:
+        abort(403)
+    return render_template(template, page=found, q=q)
+
+
 @bp.get("/moderation/users")
 @login_required  # type: ignore[untyped-decorator]
 def users() -> str:
-    q = request.args.get("q", "")
-    try:
-        found = moderation.users(current_user.id, q, _page())
-    except moderation.NotAModerator:
-        abort(403)
-    return render_template("moderation/users.html", page=found, q=q)
+    return _searched_list(moderation.users, "moderation/users.html")
 
 
 @bp.get("/moderation/trips")
 @login_required  # type: ignore[untyped-decorator]
 def trips() -> str:
-    q = request.args.get("q", "")
-    try:
-        found = moderation.trips_list(current_user.id, q, _page())
-    except moderation.NotAModerator:
-        abort(403)
-    return render_template("moderation/trips.html", page=found, q=q)
+    return _searched_list(moderation.trips_list, "moderation/trips.html")
 
 
 @bp.get("/moderation/bookings")
 @login_required  # type: ignore[untyped-decorator]
 def bookings() -> str:
-    q = request.args.get("q", "")
-    try:
-        found = moderation.bookings(current_user.id, q, _page())
-    except moderation.NotAModerator:
-        abort(403)
-    return render_template("moderation/bookings.html", page=found, q=q)
+    return _searched_list(moderation.bookings, "moderation/bookings.html")

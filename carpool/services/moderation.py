@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -621,6 +621,12 @@ def _search(text: str) -> str:
     return clean_name(text)[:100].lower()
 
 
+def _holds(column: ColumnExpressionArgument[str], words: str) -> ColumnElement[bool]:
+    """Whether ``column`` holds ``words`` (from `_search`) whatever its case; ``%``
+    and ``_`` typed in the box are matched as themselves, not as wildcards."""
+    return func.lower(column).contains(words, autoescape=True)
+
+
 @dataclass(frozen=True)
 class UserRow:
     id: int
@@ -657,7 +663,7 @@ def users(moderator_id: int, q: str = "", page: int = 1) -> Page[UserRow]:
     if words := _search(q):
         query = query.where(
             or_(
-                func.lower(User.display_name).contains(words, autoescape=True),
+                _holds(User.display_name, words),
                 User.email.contains(words, autoescape=True),
             )
         )
@@ -696,11 +702,7 @@ def trips_list(moderator_id: int, q: str = "", page: int = 1) -> Page[TripRow]:
     _moderator(moderator_id)
     query = select(Trip).order_by(Trip.departure_at.desc(), Trip.id.desc())
     if words := _search(q):
-        query = query.where(
-            Trip.id.in_(
-                select(TripStop.trip_id).where(func.lower(TripStop.name).contains(words, autoescape=True))
-            )
-        )
+        query = query.where(Trip.id.in_(select(TripStop.trip_id).where(_holds(TripStop.name, words))))
     return _paged(query, page, _trip_row)
 
 
@@ -745,8 +747,8 @@ def bookings(moderator_id: int, q: str = "", page: int = 1) -> Page[BookingRow]:
             .join(driver, driver.id == Trip.driver_id)
             .where(
                 or_(
-                    func.lower(passenger.display_name).contains(words, autoescape=True),
-                    func.lower(driver.display_name).contains(words, autoescape=True),
+                    _holds(passenger.display_name, words),
+                    _holds(driver.display_name, words),
                 )
             )
         )

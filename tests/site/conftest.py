@@ -91,13 +91,24 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def driver(app: Flask) -> int:
-    """A driver's account (made directly: accounts come with their own service)."""
+def _account(app: Flask, email: str, name: str) -> int:
+    """An account made directly (accounts come with their own service); its id."""
     from carpool.models import User
 
     with app.app_context():
-        user = User(email="driver@example.org", display_name="Camille", password_hash="-", language="fr")
+        user = User(email=email, display_name=name, password_hash="-", language="fr")
         db.session.add(user)
         db.session.commit()
         return user.id
+
+
+@pytest.fixture
+def driver(app: Flask) -> int:
+    """A driver's account."""
+    return _account(app, "driver@example.org", "Camille")
+
+
+@pytest.fixture
+def passenger(app: Flask) -> int:
+    """A passenger's account."""
+    return _account(app, "dominique@example.org", "Dominique")

@@ -48,15 +48,6 @@ def point(latlon: tuple[float, float]) -> str:
     return f"{latlon[0]:.6f}, {latlon[1]:.6f}"
 
 
-@pytest.fixture
-def passenger(app: Flask) -> int:
-    with app.app_context():
-        user = User(email="dominique@example.org", display_name="Dominique", password_hash="-", language="fr")
-        db.session.add(user)
-        db.session.commit()
-        return user.id
-
-
 def alert_mails(app: Flask) -> list[MailJob]:
     with app.app_context():
         return list(db.session.scalars(select(MailJob).where(MailJob.group.like("alert:%"))))

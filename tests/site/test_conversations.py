@@ -15,7 +15,7 @@ from carpool.services.moderation import ReportTarget
 from carpool.services.trips import publish
 from tests.site.test_auth import sign_in, token_of
 from tests.site.test_bookings import ask, member
-from tests.site.test_pages import PASSWORD
+from tests.site.test_pages import PASSWORD, members_created
 from tests.site.test_pages import publish as publish_page
 from tests.site.test_trips import draft
 
@@ -60,12 +60,7 @@ def test_messages_stay_when_a_booking_is_cancelled(app: Flask, driver: int) -> N
 
 def test_conversations_through_the_pages(client: FlaskClient, runner) -> None:  # type: ignore[no-untyped-def]
     assert runner.invoke(args=["places", "load"]).exit_code == 0
-    for email, name in (
-        ("camille@example.org", "Camille"),
-        ("alix@example.org", "Alix"),
-        ("sam@example.org", "Sam"),
-    ):
-        assert runner.invoke(args=["users", "create", email, name, "--password", PASSWORD]).exit_code == 0
+    members_created(runner, "Camille", "Alix", "Sam")
     sign_in(client, "camille@example.org", PASSWORD)
     trip = publish_page(client).headers["Location"]
     client.post("/account/logout", data={"csrf_token": token_of(client, "/")})

@@ -23,7 +23,7 @@ from carpool.services.trips import TripError, publish
 from tests.site.test_auth import outbox, sign_in, token_of
 from tests.site.test_bookings import ask, member
 from tests.site.test_notifications import speaks
-from tests.site.test_pages import PASSWORD
+from tests.site.test_pages import PASSWORD, members_created
 from tests.site.test_pages import publish as publish_page
 from tests.site.test_reports import make_admin
 from tests.site.test_search import on_the_way
@@ -241,12 +241,7 @@ ACTIONS = ("warn", "hide_trip", "suspend", "ban", "lift", "close")
 def _site(app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> dict[str, str]:
     """Camille drives, Alix books, writes and reports; Sam is a moderator."""
     assert runner.invoke(args=["places", "load"]).exit_code == 0
-    for email, name in (
-        ("camille@example.org", "Camille"),
-        ("alix@example.org", "Alix"),
-        ("sam@example.org", "Sam"),
-    ):
-        assert runner.invoke(args=["users", "create", email, name, "--password", PASSWORD]).exit_code == 0
+    members_created(runner, "Camille", "Alix", "Sam")
     assert runner.invoke(args=["users", "make-admin", "sam@example.org"]).exit_code == 0
     sign_in(client, "camille@example.org", PASSWORD)
     trip = publish_page(client).headers["Location"]

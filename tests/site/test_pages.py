@@ -16,6 +16,13 @@ from tests.site.test_trips import TOMORROW
 PASSWORD = "a long passphrase"
 
 
+def members_created(runner: FlaskCliRunner, *names: str) -> None:
+    """Accounts made with the command line, each ``name@example.org`` with PASSWORD."""
+    for name in names:
+        email = f"{name.lower()}@example.org"
+        assert runner.invoke(args=["users", "create", email, name, "--password", PASSWORD]).exit_code == 0
+
+
 @pytest.fixture
 def signed_in(app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> FlaskClient:
     assert runner.invoke(args=["places", "load"]).exit_code == 0

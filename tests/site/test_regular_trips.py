@@ -43,15 +43,6 @@ def local(day: date, hour: time) -> datetime:
     return datetime.combine(day, hour, PARIS)
 
 
-@pytest.fixture
-def passenger(app: Flask) -> int:
-    with app.app_context():
-        user = User(email="dominique@example.org", display_name="Dominique", password_hash="-", language="fr")
-        db.session.add(user)
-        db.session.commit()
-        return user.id
-
-
 def dates_of(regular_id: int) -> list[Trip]:
     return list(
         db.session.scalars(select(Trip).where(Trip.regular_id == regular_id).order_by(Trip.departure_at))

@@ -33,7 +33,7 @@ from carpool.services.trips import cancel, publish
 from tests.site.test_auth import sign_in, token_of
 from tests.site.test_bookings import ask, member
 from tests.site.test_notifications import speaks
-from tests.site.test_pages import PASSWORD
+from tests.site.test_pages import PASSWORD, members_created
 from tests.site.test_trips import TOMORROW, draft
 
 #: Well after the drop-off of a trip leaving TOMORROW at 8:00 across Monaco.
@@ -374,12 +374,6 @@ def completed_booking(app: Flask, driver: int, passenger: int) -> int:
 def user_id(app: Flask, email: str) -> int:
     with app.app_context():
         return int(db.session.scalars(select(User.id).where(User.email == email)).one())
-
-
-def members_created(runner: FlaskCliRunner, *names: str) -> None:
-    for name in names:
-        email = f"{name.lower()}@example.org"
-        assert runner.invoke(args=["users", "create", email, name, "--password", PASSWORD]).exit_code == 0
 
 
 def switch(client: FlaskClient, email: str) -> None:
