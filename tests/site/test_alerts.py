@@ -18,12 +18,11 @@ from carpool.extensions import db
 from carpool.models import Alert, AlertMatch, Conversation, MailJob, Message, User
 from carpool.services import alerts, conversations, search
 from carpool.services.alerts import AlertError, AlertWish, create_alert
-from carpool.services.roads import get_router
 from carpool.services.search import SearchQuery, find
-from carpool.services.trips import StopInput, TripError, publish, update
+from carpool.services.trips import publish, update
 from tests.site.test_auth import outbox, token_of
 from tests.site.test_pages import signed_in  # noqa: F401  (fixture)
-from tests.site.test_search import on_the_way
+from tests.site.test_search import on_the_way, publish_random_trips, random_place
 from tests.site.test_trips import LARVOTTO, PALACE, TOMORROW, draft
 
 DAY = (TOMORROW + timedelta(days=10)).date().isoformat()
@@ -201,13 +200,7 @@ def test_alerts_find_what_the_search_finds(app: Flask, driver: int, passenger: i
     app.config["SEARCH_CELL_M"] = 300.0
     rng = np.random.default_rng(11)
     with app.app_context():
-        graph = get_router().graph
-
-        def place() -> StopInput:
-            lat, lon = graph.node_latlon(int(rng.integers(graph.node_count)))
-            return StopInput("p", lat, lon)
-
-        wishes = [(place(), place()) for _ in range(30)]
+        wishes = [(random_place(rng), random_place(rng)) for _ in range(30)]
         alert_ids = []
         for a, b in wishes:
             try:
@@ -215,21 +208,7 @@ def test_alerts_find_what_the_search_finds(app: Flask, driver: int, passenger: i
                 alert_ids.append((create_alert(passenger, wish), a, b))
             except AlertError:  # the same point twice is the same alert
                 continue
-        published = 0
-        while published < 25:
-            try:
-                publish(
-                    driver,
-                    draft(
-                        origin=place(),
-                        destination=place(),
-                        departure=TOMORROW + timedelta(minutes=int(rng.integers(0, 600))),
-                        max_detour_min=int(rng.integers(0, 16)),
-                    ),
-                )
-                published += 1
-            except TripError:
-                continue
+        publish_random_trips(driver, rng)
         found_total = 0
         for alert_id, _a, _b in alert_ids:
             alert = db.session.get(Alert, alert_id)

@@ -29,6 +29,34 @@ def on_the_way(app: Flask) -> tuple[tuple[float, float], tuple[float, float]]:
     return route.coords[n // 3], route.coords[2 * n // 3]
 
 
+def random_place(rng: np.random.Generator) -> StopInput:
+    """A node of the region's road graph, drawn with ``rng``."""
+    graph = get_router().graph
+    lat, lon = graph.node_latlon(int(rng.integers(graph.node_count)))
+    return StopInput("p", lat, lon)
+
+
+def publish_random_trips(driver: int, rng: np.random.Generator, count: int = 25) -> int:
+    """Publish ``count`` trips between random places, tomorrow between 8:00 and
+    18:00, each with its own detour limit; returns ``count``."""
+    published = 0
+    while published < count:
+        try:
+            publish(
+                driver,
+                draft(
+                    origin=random_place(rng),
+                    destination=random_place(rng),
+                    departure=TOMORROW + timedelta(minutes=int(rng.integers(0, 600))),
+                    max_detour_min=int(rng.integers(0, 16)),
+                ),
+            )
+            published += 1
+        except TripError:  # the same place twice
+            continue
+    return published
+
+
 def test_finds_a_trip_from_points_on_its_route(app: Flask, driver: int) -> None:
     pickup, dropoff = on_the_way(app)
     with app.app_context():
@@ -149,28 +177,11 @@ def test_the_index_finds_what_matching_every_trip_finds(
     app.config["SEARCH_CELL_M"] = 300.0
     rng = np.random.default_rng(7)
     with app.app_context():
-        graph = get_router().graph
-        n = graph.node_count
 
         def place() -> StopInput:
-            lat, lon = graph.node_latlon(int(rng.integers(n)))
-            return StopInput("p", lat, lon)
+            return random_place(rng)
 
-        published = 0
-        while published < 25:
-            try:
-                publish(
-                    driver,
-                    draft(
-                        origin=place(),
-                        destination=place(),
-                        departure=TOMORROW + timedelta(minutes=int(rng.integers(0, 600))),
-                        max_detour_min=int(rng.integers(0, 16)),
-                    ),
-                )
-                published += 1
-            except TripError:  # the same place twice
-                continue
+        published = publish_random_trips(driver, rng)
         queries = [
             SearchQuery(pickup=(a.lat, a.lon), dropoff=(b.lat, b.lon), day=TOMORROW.date())
             for a, b in ((place(), place()) for _ in range(40))
