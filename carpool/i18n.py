@@ -3,11 +3,13 @@ in this browser), else their browser's, else French."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-__all__ = ["LANGUAGE_NAMES", "select_locale", "select_timezone"]
+__all__ = ["LANGUAGE_NAMES", "select_locale", "select_timezone", "site_zone"]
 
 #: Each language in its own name, for the language switch.
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
@@ -30,3 +32,8 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return str(current_app.config["TIMEZONE"])
+
+
+def site_zone() -> ZoneInfo:
+    """The site's time zone (``TIMEZONE``): where a date or an hour is local."""
+    return ZoneInfo(select_timezone())

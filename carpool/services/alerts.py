@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
@@ -23,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from routing import LatLon, RoutingError
 
 from ..extensions import db
+from ..i18n import site_zone
 from ..models import Alert, AlertMatch, Trip, TripCell, User
 from . import notify, places, search, standing
 from .messages import ServiceError, routing_problem
@@ -124,12 +123,8 @@ class RideRequest:
     detour_min: int | None = None
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def _today(now: datetime) -> date:
-    return now.astimezone(_zone()).date()
+    return now.astimezone(site_zone()).date()
 
 
 def _mask(weekdays: frozenset[int]) -> int:
@@ -331,17 +326,15 @@ def _pickup_rule(alert: Alert, now: datetime) -> Callable[[datetime], bool]:
             time_to=alert.time_to,
         )
         return search.pickup_rule(query, now=now)
-    zone = _zone()
+    zone = site_zone()
 
     def on_its_days(pickup_at: datetime) -> bool:
         local = pickup_at.astimezone(zone)
-        hour = local.time()
         return (
             pickup_at >= now
             and bool(alert.weekdays >> local.weekday() & 1)
             and local.date() <= alert.expires_on
-            and (alert.time_from is None or hour >= alert.time_from)
-            and (alert.time_to is None or hour <= alert.time_to)
+            and search.within_hours(local.time(), alert.time_from, alert.time_to)
         )
 
     return on_its_days
@@ -352,7 +345,7 @@ def _alerts_along(trip: Trip, *, public_only: bool = False, unmatched: bool = Fa
     before the drop-off's: only these can match it (the search index, read the
     other way round). ``unmatched``: those not told of this trip yet."""
     near_pickup, near_dropoff = aliased(TripCell), aliased(TripCell)
-    departure_day = trip.departure_at.astimezone(_zone()).date()
+    departure_day = trip.departure_at.astimezone(site_zone()).date()
     query = (
         select(Alert)
         .join(near_pickup, (near_pickup.trip_id == trip.id) & (near_pickup.cell == Alert.pickup_cell))

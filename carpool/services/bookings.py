@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -18,6 +17,7 @@ from sqlalchemy import or_, select
 from routing import LatLon, RoutingError
 
 from ..extensions import db
+from ..i18n import site_zone
 from ..models import Booking, RegularTrip, Trip, User
 from . import mail, notify, reviews, seats, standing
 from .messages import DateText, ServiceError, routing_problem
@@ -209,7 +209,7 @@ class PeriodRequest:
 
 
 def _local_day(trip: Trip) -> date:
-    return trip.departure_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return trip.departure_at.astimezone(site_zone()).date()
 
 
 def request_period(passenger_id: int, request: PeriodRequest, *, now: datetime | None = None) -> int:
@@ -631,7 +631,7 @@ def remind_tomorrow(*, now: datetime | None = None) -> int:
     Each member is reminded once per trip, however often this runs; returns how
     many trips were looked at."""
     now = now or datetime.now(UTC)
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = site_zone()
     tomorrow = now.astimezone(zone).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, time.min, zone)
     trips = list(

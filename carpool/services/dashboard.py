@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
+from ..i18n import site_zone
 from ..models import Booking, BookingEvent, RegularTrip, Report, Trip, User
 from . import moderation
 from .stats import MONTHS, last_months, monthly_counts
@@ -108,7 +107,7 @@ def dashboard(moderator_id: int, *, now: datetime | None = None, months: int = M
     """
     moderation.require_moderator(moderator_id)
     now = now or datetime.now(UTC)
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = site_zone()
     firsts = last_months(now, months, zone)
     return Dashboard(
         now=_standing(now, now.astimezone(zone).date()),

@@ -10,13 +10,12 @@ import tarfile
 import tempfile
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from geopy.distance import geodesic
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import site_zone
 from ..models import Place
 from ..paths import ROOT
 from . import accounts
@@ -110,7 +109,7 @@ def seed_demo(*, trips: int = 200, days: int = 30, seed: int = 2026) -> int:
         drivers.append(user_id)
     stops = [StopInput(p.name, p.lat, p.lon) for p in db.session.scalars(select(Place).order_by(Place.id))]
     rng = random.Random(seed)
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = site_zone()
     first_day = datetime.now(UTC).astimezone(zone).date() + timedelta(days=1)
     published = attempts = 0
     while published < trips and attempts < trips * 5 and len(stops) >= 2:

@@ -9,14 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
+from ..i18n import site_zone
 from ..models import (
     MODERATION_ACTIONS,
     REPORT_CATEGORIES,
@@ -489,7 +488,7 @@ def _suspension_end(until: date | None, now: datetime) -> datetime:
     """The moment a suspension ends: the day after its last day, at midnight (local)."""
     if until is None:
         raise ModerationError(_l("Choose the last day of the suspension."))
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = site_zone()
     if until < now.astimezone(zone).date():
         raise ModerationError(_l("The suspension must end today or later."))
     if until > (now + MAX_SUSPENSION).date():

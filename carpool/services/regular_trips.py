@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import site_zone
 from ..models import RegularTrip, Trip
 from . import mail, trips
 from .trips import NamedTrip, TripDraft, TripError
@@ -59,10 +58,6 @@ class Schedule:
     end_on: date
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def occurrence_days(schedule: Schedule, *, now: datetime) -> list[tuple[date, datetime]]:
     """The dates of the schedule still to come, each with its departure (local time).
 
@@ -77,7 +72,7 @@ def occurrence_days(schedule: Schedule, *, now: datetime) -> list[tuple[date, da
         raise TripError(_l("Give one time per day of the week."))
     if not any(schedule.times):
         raise TripError(_l("Choose at least one day of the week, with its time."))
-    today = now.astimezone(_zone()).date()
+    today = now.astimezone(site_zone()).date()
     if schedule.end_on < schedule.start_on:
         raise TripError(_l("The last date comes before the first."))
     if schedule.end_on > today + timedelta(weeks=MAX_WEEKS):
@@ -87,7 +82,7 @@ def occurrence_days(schedule: Schedule, *, now: datetime) -> list[tuple[date, da
     while day <= schedule.end_on:
         hour = schedule.times[day.weekday()]
         if hour is not None:
-            departure = datetime.combine(day, hour, _zone())
+            departure = datetime.combine(day, hour, site_zone())
             if departure > now:
                 days.append((day, departure))
         day += timedelta(days=1)
@@ -118,7 +113,12 @@ def publish_regular(
         for the trip itself.
     """
     now = now or datetime.now(UTC)
-    days = occurrence_days(schedule, now=now)
+    return _publish(driver_id, draft, schedule, occurrence_days(schedule, now=now), now)
+
+
+def _publish(
+    driver_id: int, draft: TripDraft, schedule: Schedule, days: list[tuple[date, datetime]], now: datetime
+) -> int:
     series = RegularTrip(
         driver_id=driver_id,
         times=_times_text(schedule.times),
@@ -146,9 +146,11 @@ def publish_regular_named(driver_id: int, form: NamedTrip, schedule: Schedule) -
     FieldError, TripError
         As :func:`carpool.services.trips.publish_named` and :func:`publish_regular`.
     """
-    first = occurrence_days(schedule, now=datetime.now(UTC))[0][1]
-    draft = trips.draft_from_form(form, departure=first)
-    return publish_regular(driver_id, draft, schedule)
+    now = datetime.now(UTC)
+    # The schedule is checked before the places, and its dates are worked out once.
+    days = occurrence_days(schedule, now=now)
+    draft = trips.draft_from_form(form, departure=days[0][1])
+    return _publish(driver_id, draft, schedule, days, now)
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ def get_regular(regular_id: int) -> RegularTripView:
     """
     series = _series(regular_id)
     times = _times_of(series.times)
-    zone = _zone()
+    zone = site_zone()
     dates = _occurrences(series)
     views = []
     for trip in dates:

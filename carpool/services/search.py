@@ -18,6 +18,7 @@ from routing import LatLon, Match, Route, RoutingError
 from routing.cells import cell_of
 
 from ..extensions import db
+from ..i18n import site_zone
 from ..models import Trip, TripCell
 from . import places
 from .messages import ServiceError, routing_problem
@@ -35,6 +36,7 @@ __all__ = [
     "leg_price_cents",
     "passing_trips",
     "pickup_rule",
+    "within_hours",
 ]
 
 MAX_FLEX_DAYS = 3
@@ -106,11 +108,19 @@ def _validate(query: SearchQuery) -> None:
         raise SearchError(_l("The time window ends before it starts."))
 
 
+def within_hours(hour: time, time_from: time | None, time_to: time | None) -> bool:
+    """Whether a local ``hour`` is inside a time window (open where a bound is None).
+
+    Examples
+    --------
+    >>> within_hours(time(8), time(7, 30), None), within_hours(time(8), None, time(7))
+    (True, False)
+    """
+    return (time_from is None or hour >= time_from) and (time_to is None or hour <= time_to)
+
+
 def _in_hours(moment: datetime, query: SearchQuery, zone: ZoneInfo) -> bool:
-    local = moment.astimezone(zone).time()
-    return (query.time_from is None or local >= query.time_from) and (
-        query.time_to is None or local <= query.time_to
-    )
+    return within_hours(moment.astimezone(zone).time(), query.time_from, query.time_to)
 
 
 def _gap_minutes(pickup_at: datetime, query: SearchQuery, zone: ZoneInfo) -> float:
@@ -218,7 +228,7 @@ def pickup_rule(query: SearchQuery, *, now: datetime) -> Callable[[datetime], bo
     OverflowError
         For dates at the calendar's edge.
     """
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = site_zone()
     start, end = _window(query, zone)
     return lambda pickup_at: (
         start <= pickup_at <= end and _in_hours(pickup_at, query, zone) and pickup_at >= now
@@ -240,7 +250,7 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     """
     _validate(query)
     moment = now or datetime.now(UTC)
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = site_zone()
     try:
         start, end = _window(query, zone)
         # A trip that left before the window (or before now) may still pass the

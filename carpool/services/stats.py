@@ -33,6 +33,7 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from routing import RoutingError
 
 from ..extensions import db
+from ..i18n import site_zone
 from ..models import Booking, Trip
 from .roads import RoadGraphMissing, get_router, trip_route
 
@@ -143,7 +144,7 @@ def monthly_counts(
     tuple of int
         One count per month, 0 for a month without rows.
     """
-    zone = zone or ZoneInfo(current_app.config["TIMEZONE"])
+    zone = zone or site_zone()
     starts = [datetime.combine(month, time.min, zone) for month in months]
     starts.append(datetime.combine(_next_month(months[-1]), time.min, zone))
     # Counted by the database, in one query whatever the rows: the local months'
@@ -235,7 +236,7 @@ def transparency(*, now: datetime | None = None, months: int = MONTHS) -> Transp
     """The figures of the ``months`` months up to ``now``'s, and since the start (see
     the module's note on what counts)."""
     now = now or datetime.now(UTC)
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = site_zone()
     firsts = last_months(now, months, zone)
     trips, total_trips = _trips_published(now, firsts, zone)
     shared = _rides_shared(now, firsts, zone)

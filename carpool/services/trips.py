@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -19,6 +18,7 @@ from routing import LatLon, Route, RoutingError
 from routing.cells import CellSpan, detour_cells
 
 from ..extensions import db
+from ..i18n import site_zone
 from ..models import Booking, Trip, TripCell, TripStop, User
 from . import alerts, flags, mail, notify, places, seats, standing
 from .messages import FieldError, Money, ServiceError, routing_problem
@@ -580,7 +580,7 @@ class NamedTrip:
 
 
 def _local(day: date, hour: time) -> datetime:
-    return datetime.combine(day, hour, ZoneInfo(current_app.config["TIMEZONE"]))
+    return datetime.combine(day, hour, site_zone())
 
 
 def _draft(form: NamedTrip, known: dict[str, StopInput] | None = None) -> TripDraft:
@@ -657,7 +657,7 @@ def draft_of(trip_id: int, driver_id: int) -> NamedTrip:
     """
     trip = _own_trip(trip_id, driver_id)
     _changeable(trip, datetime.now(UTC))
-    local = trip.departure_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    local = trip.departure_at.astimezone(site_zone())
     names = [s.name for s in trip.stops]
     suggested = trip.contribution_cents == suggested_contribution_cents(trip.length_m)
     return NamedTrip(
