@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time
 from werkzeug.exceptions import HTTPException
 
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import models  # noqa: F401  (the models must be known to migrations)
     from .blueprints import (
         alerts,
+        api_tokens,
         association,
         auth,
         bookings,
@@ -72,9 +74,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         association.bp,
         moderation.bp,
         privacy.bp,
+        api_tokens.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(_leaflet())
+    from .api import v1 as api_v1
+
+    api_v1.init_app(app)
     commands.register(app)
     _register_error_pages(app)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
@@ -138,11 +144,22 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    """Errors as pages, or as problem details under the API's prefix (a 404 or 405
+    there is known before any blueprint is, hence the prefix)."""
+    from .api import v1 as api_v1
+
+    def in_api() -> bool:
+        return request.path == api_v1.PREFIX or request.path.startswith(api_v1.PREFIX + "/")
+
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        if in_api():
+            return api_v1.problem_response(error)
         return render_template("errors/http.html", error=error), error.code or 500
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[str, int]:
+    def unexpected(error: Exception) -> ResponseReturnValue:
+        if in_api():
+            return api_v1.unexpected_response(error)
         app.logger.exception("unexpected error")
         return render_template("errors/500.html"), 500

@@ -377,3 +377,11 @@ class NewPasswordForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(
         _l("New password (at least 10 characters)"), validators=[DataRequired(_REQUIRED)]
     )
+
+
+class ApiTokenForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(_l("What it is for (a phone, an app…)"), validators=[Optional(), Length(max=80)])
+
+
+class RevokeTokenForm(FlaskForm):  # type: ignore[misc]
+    """Only the CSRF token: revoking is one button."""

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import ProfileForm, ReportForm
+from ..forms import ApiTokenForm, ProfileForm, ReportForm
 from ..services import members
 from . import ID
 
@@ -33,7 +33,9 @@ def edit_profile() -> str | Response:
         else:
             flash(_("Your profile is saved."))
             return redirect(url_for("members.show", user_id=current_user.id))
-    return render_template("members/edit.html", form=form, error=error)
+    return render_template(
+        "members/edit.html", form=form, error=error, token_form=ApiTokenForm(prefix="token")
+    )
 
 
 @bp.get(f"/members/<{ID}:user_id>")

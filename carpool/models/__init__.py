@@ -1,6 +1,7 @@
 """Database models: one module per area; every schema change has a migration."""
 
 from .alert import Alert, AlertMatch
+from .api_token import ApiToken
 from .booking import BOOKING_STATES, Booking, BookingEvent
 from .conversation import Conversation, Message
 from .mail import MailJob
@@ -19,6 +20,7 @@ __all__ = [
     "REPORT_KINDS",
     "Alert",
     "AlertMatch",
+    "ApiToken",
     "Booking",
     "BookingEvent",
     "Conversation",

@@ -24,6 +24,7 @@ from ..models import (
     NOTIFICATIONS,
     Alert,
     AlertMatch,
+    ApiToken,
     Booking,
     BookingEvent,
     Conversation,
@@ -102,6 +103,16 @@ def export_data(user_id: int) -> dict[str, Any]:
         "reviews_written": [_review(r, written=True) for r in _reviews(Review.author_id == user.id)],
         "reviews_received": [_review(r, written=False) for r in _reviews(Review.subject_id == user.id)],
         "alerts": [_alert(a) for a in db.session.scalars(select(Alert).where(Alert.user_id == user.id))],
+        "api_tokens": [
+            {
+                "name": t.name,
+                "prefix": t.prefix,
+                "created_at": _moment(t.created_at),
+                "last_used_at": _moment(t.last_used_at),
+                "revoked_at": _moment(t.revoked_at),
+            }
+            for t in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id))
+        ],
         "no_shows_reported": [
             {"booking_id": n.booking_id, "at": _moment(n.created_at), "note": n.note}
             for n in db.session.scalars(select(NoShow).where(NoShow.reporter_id == user.id))
@@ -385,6 +396,8 @@ def _erase_account(user: User, now: datetime) -> None:
     user.confirmed_at = None
     user.is_admin = False
     user.deleted_at = now
+    # Its API tokens open nothing any more (see api_tokens.authenticate); they go too.
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
 # -- the retention delay ------------------------------------------------------------------

@@ -37,10 +37,13 @@ __all__ = [
     "TripNotFound",
     "TripOptions",
     "TripView",
+    "amend",
     "cancel",
     "contribution_ceiling_cents",
+    "current_draft",
     "draft_from_form",
     "draft_of",
+    "driver_trips",
     "get_trip",
     "hide",
     "label",
@@ -48,6 +51,7 @@ __all__ = [
     "publish_named",
     "publish_occurrences",
     "reindex",
+    "stop_at",
     "suggested_contribution_cents",
     "update",
     "update_named",
@@ -561,6 +565,74 @@ def resolve_stop(name: str, field: str, known: dict[str, StopInput] | None = Non
     return StopInput(name=place.name, lat=place.lat, lon=place.lon)
 
 
+def stop_at(lat: float, lon: float, field: str, name: str = "") -> StopInput:
+    """A stop given by its coordinates (an app's map, the API), named ``name`` or
+    else after the nearest place of the gazetteer.
+
+    Raises
+    ------
+    FieldError
+        For coordinates that are no place of the region (``field`` says which).
+    """
+    try:
+        place = places.point_place(lat, lon)
+    except RoutingError as error:
+        raise FieldError(routing_problem(error), field) from error
+    return StopInput(name=clean_name(name) or place.name, lat=lat, lon=lon)
+
+
+def current_draft(trip_id: int, driver_id: int) -> TripDraft:
+    """A trip as it is now, as a draft to change (its stops keep their points).
+
+    Raises
+    ------
+    TripNotFound, NotYourTrip, TripError
+        As :func:`update`: a cancelled or departed trip cannot be changed.
+    """
+    trip = _own_trip(trip_id, driver_id)
+    _changeable(trip, datetime.now(UTC))
+    stops = [StopInput(name=s.name, lat=s.lat, lon=s.lon) for s in trip.stops]
+    suggested = trip.contribution_cents == suggested_contribution_cents(trip.length_m)
+    return TripDraft(
+        origin=stops[0],
+        destination=stops[-1],
+        stopovers=tuple(stops[1:-1]),
+        departure=trip.departure_at,
+        seats=trip.seats,
+        max_detour_min=trip.max_detour_s // 60,
+        # A suggested contribution stays "suggested": it follows the route if it changes.
+        contribution_cents=None if suggested else trip.contribution_cents,
+        comment=trip.comment,
+        options=_options(trip),
+    )
+
+
+def amend(trip_id: int, driver_id: int, changes: dict[str, object], *, now: datetime | None = None) -> None:
+    """:func:`update` with only some fields of the trip changed (those of
+    :class:`TripDraft` named in ``changes``); the others stay as they are.
+
+    Raises
+    ------
+    TripNotFound, NotYourTrip, TripError
+        As :func:`update`.
+    """
+    unknown = set(changes) - set(TripDraft.__dataclass_fields__)
+    if unknown:
+        raise TripError(_l("Unknown field."))
+    draft = replace(current_draft(trip_id, driver_id), **changes)  # type: ignore[arg-type]
+    update(trip_id, driver_id, draft, now=now)
+
+
+def driver_trips(driver_id: int, *, since: datetime) -> list[TripView]:
+    """The driver's trips leaving from ``since`` on, the soonest first."""
+    found = db.session.scalars(
+        select(Trip.id)
+        .where(Trip.driver_id == driver_id, Trip.departure_at >= since)
+        .order_by(Trip.departure_at, Trip.id)
+    )
+    return [get_trip(trip_id) for trip_id in found]
+
+
 @dataclass(frozen=True)
 class NamedTrip:
     """A trip as typed in the publishing form: places by name, local date and time."""
@@ -710,6 +782,8 @@ class TripView:
     return_id: int | None
     regular_id: int | None  # a date of this regular trip
     seats_left: int  # over the whole trip; a passenger on part of it may find more
+    length_m: float = 0.0
+    time_s: float = 0.0
 
     @property
     def departed(self) -> bool:
@@ -778,4 +852,6 @@ def get_trip(trip_id: int) -> TripView:
         return_id=return_id,
         regular_id=trip.regular_id,
         seats_left=trip.seats - seats.most_held(trip),
+        length_m=trip.length_m,
+        time_s=trip.time_s,
     )
