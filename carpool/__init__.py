@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         main,
         members,
         moderation,
+        open_data,
         places,
         privacy,
         reviews,
@@ -72,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         association.bp,
         moderation.bp,
         privacy.bp,
+        open_data.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(_leaflet())
