@@ -354,3 +354,15 @@ def test_the_command_prints_the_geojson(app: Flask, runner: FlaskCliRunner, offe
 def test_the_command_refuses_an_unknown_format(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["open-data", "export", "--format", "xlsx"])
     assert result.exit_code != 0 and "xlsx" in result.output
+
+
+def test_a_trip_still_published_by_a_deleted_account_is_left_out(
+    app: Flask, client: FlaskClient, driver: int
+) -> None:
+    with app.app_context():
+        publish(driver, draft())
+        # Deleting an account cancels its trips; the export does not count on it alone.
+        _user(driver).deleted_at = datetime.now(UTC)
+        db.session.commit()
+    assert geojson_of(client)["features"] == []
+    assert csv_rows_of(client) == []
