@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         main,
         members,
         moderation,
+        open_data,
         places,
         privacy,
         reviews,
@@ -75,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         moderation.bp,
         privacy.bp,
         api_tokens.bp,
+        open_data.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(_leaflet())

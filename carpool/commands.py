@@ -1,4 +1,5 @@
-"""Maintainer commands: ``flask graph``, ``places``, ``demo``, ``users``, ``trips`` and ``translate``."""
+"""Maintainer commands: ``flask graph``, ``places``, ``demo``, ``users``, ``trips``,
+``mail``, ``privacy``, ``open-data`` and ``translate``."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from routing.progress import ProgressBar
 
 from .extensions import db
 from .paths import ROOT
-from .services import accounts, alerts, bookings, mail, places, privacy, trips
+from .services import accounts, alerts, bookings, mail, open_data, places, privacy, trips
 from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
@@ -30,6 +31,25 @@ translate_cli = AppGroup("translate", help="Translations (around pybabel).")
 trips_cli = AppGroup("trips", help="Published trips.")
 mail_cli = AppGroup("mail", help="The mail queue.")
 privacy_cli = AppGroup("privacy", help="Members' data and how long it is kept.")
+open_data_cli = AppGroup("open-data", help="The anonymised export of the trips on offer.")
+
+
+@open_data_cli.command("export")
+@click.option(
+    "--format", "format_", type=click.Choice(sorted(open_data.FORMATS)), default="geojson", show_default=True
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, writable=True), default=None, help="default: standard output"
+)
+def export_open_data(format_: str, output: str | None) -> None:
+    """Write the future trips, anonymised, as a file to publish on a data portal
+    under the licence of OPEN_DATA_LICENCE."""
+    file = open_data.export(format_)
+    if output is None:
+        click.echo(file.body, nl=False)
+        return
+    Path(output).write_bytes(file.body)
+    click.echo(f"{output}: {file.filename} under {file.licence.name} ({file.licence.url})", err=True)
 
 
 @privacy_cli.command("purge")
@@ -188,5 +208,6 @@ def register(app: Flask) -> None:
         trips_cli,
         mail_cli,
         privacy_cli,
+        open_data_cli,
     ):
         app.cli.add_command(group)

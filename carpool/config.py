@@ -63,6 +63,11 @@ _DEFAULTS: dict[str, Any] = {
     # leaving within 7 days, or offering this many seats or more on one trip.
     "FLAG_TRIPS_PER_WEEK": 20,
     "FLAG_SEATS": 7,
+    # The licence of the open data export (/open-data) and the address of its text.
+    # The routes' lengths and durations come from OpenStreetMap's roads (under the ODbL
+    # too): hence the default, and the attribution to its contributors in the files.
+    "OPEN_DATA_LICENCE": "Open Database License (ODbL) 1.0",
+    "OPEN_DATA_LICENCE_URL": "https://opendatacommons.org/licenses/odbl/1-0/",
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,

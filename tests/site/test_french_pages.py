@@ -154,6 +154,7 @@ def pages(client: FlaskClient) -> dict[str, str]:
         "association": client.get("/association"),
         "transparency": client.get("/transparency"),
         "privacy": client.get("/privacy"),
+        "open data": client.get("/open-data"),
     }
     shown.update(_moderation_pages(client, trip))
     client.post(trip + "/cancel", data={"reason": "Panne", "csrf_token": token_of(client, trip)})
