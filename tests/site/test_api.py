@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
 from carpool.extensions import db
@@ -546,6 +547,7 @@ def test_the_openapi_document_describes_the_api(client: FlaskClient) -> None:
     assert publish["security"] == [{"bearerAuth": []}] and "201" in publish["responses"]
     default = document["components"]["responses"]["DEFAULT_ERROR"]
     assert list(default["content"]) == [PROBLEM]
+    validate(document)  # a valid OpenAPI document, by openapi-spec-validator
 
 
 # Property: whatever the trip, a routed trip or a refusal, never a 500 --------------
