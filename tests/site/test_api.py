@@ -5,7 +5,7 @@ document, and schemathesis over it."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -605,3 +605,119 @@ def test_deleting_the_account_deletes_its_tokens(
         privacy.delete_account(camille[0], PASSWORD)
         assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
     assert client.get("/api/v1/trips/mine", headers=camille[1]).status_code == 401
+
+
+# Regular trips, periods, reviews, members ---------------------------------------------
+
+
+def test_regular_trip_booked_for_a_period(
+    app: Flask,
+    client: FlaskClient,
+    camille: tuple[int, dict[str, str]],
+    dominique: tuple[int, dict[str, str]],
+) -> None:
+    start = TOMORROW.date()
+    body = {
+        "origin": point(PALACE),
+        "destination": point(LARVOTTO),
+        "days": {"mon": "07:45", "wed": "07:45", "fri": "17:30"},
+        "start_on": start.isoformat(),
+        "end_on": (start + timedelta(days=20)).isoformat(),
+        "seats": 3,
+    }
+    made = client.post("/api/v1/regular-trips", json=body, headers=camille[1])
+    assert made.status_code == 201, made.get_json()
+    series = made.get_json()
+    assert series["days"] == {"mon": "07:45:00", "wed": "07:45:00", "fri": "17:30:00"}
+    dates = series["occurrences"]
+    assert 8 <= len(dates) <= 9 and {datetime.fromisoformat(d["day"]).weekday() for d in dates} == {0, 2, 4}
+    assert client.get(f"/api/v1/regular-trips/{series['id']}").get_json() == series
+
+    pickup, dropoff = along(app)
+    first, last = dates[0], dates[3]
+    period = client.post(
+        f"/api/v1/trips/{first['trip_id']}/bookings/period",
+        json={
+            "pickup": {"lat": pickup[0], "lon": pickup[1]},
+            "dropoff": {"lat": dropoff[0], "lon": dropoff[1]},
+            "first_day": first["day"],
+            "last_day": last["day"],
+        },
+        headers=dominique[1],
+    )
+    assert period.status_code == 201, period.get_json()
+    booked = period.get_json()
+    assert [b["trip_id"] for b in booked] == [d["trip_id"] for d in dates[:4]]
+    answered = client.post(f"/api/v1/bookings/{booked[0]['id']}/period/accept", json={}, headers=camille[1])
+    assert [b["status"] for b in answered.get_json()] == ["accepted"] * 4
+    cancelled = client.post(
+        f"/api/v1/bookings/{booked[0]['id']}/period/cancel", json={}, headers=dominique[1]
+    )
+    assert cancelled.get_json() == {"count": 4}
+    ended = client.post(
+        f"/api/v1/regular-trips/{series['id']}/cancel", json={"reason": "Déménagement"}, headers=camille[1]
+    )
+    assert ended.get_json() == {"count": len(dates)}
+    assert (
+        client.post(f"/api/v1/regular-trips/{series['id']}/cancel", json={}, headers=dominique[1]).status_code
+        == 403
+    )
+
+
+def test_a_regular_trip_needs_a_day_of_the_week(
+    app: Flask, client: FlaskClient, camille: tuple[int, dict[str, str]]
+) -> None:
+    body = {
+        "origin": point(PALACE),
+        "destination": point(LARVOTTO),
+        "days": {"someday": "07:45"},
+        "start_on": TOMORROW.date().isoformat(),
+        "end_on": (TOMORROW.date() + timedelta(days=20)).isoformat(),
+        "seats": 3,
+    }
+    answer = client.post("/api/v1/regular-trips", json=body, headers=camille[1])
+    assert answer.status_code == 422 and "days.someday.key" in answer.get_json()["errors"]
+    answer = client.post("/api/v1/regular-trips", json={**body, "days": {}}, headers=camille[1])
+    assert answer.status_code == 422 and answer.content_type == PROBLEM
+    assert trip_count(app) == 0
+
+
+def test_review_after_the_trip_and_the_members_profile(
+    app: Flask,
+    client: FlaskClient,
+    camille: tuple[int, dict[str, str]],
+    dominique: tuple[int, dict[str, str]],
+) -> None:
+    trip = client.post("/api/v1/trips", json=trip_body(via=[]), headers=camille[1]).get_json()
+    pickup, dropoff = along(app)
+    booking = client.post(
+        f"/api/v1/trips/{trip['id']}/bookings",
+        json={
+            "pickup": {"lat": pickup[0], "lon": pickup[1]},
+            "dropoff": {"lat": dropoff[0], "lon": dropoff[1]},
+        },
+        headers=dominique[1],
+    ).get_json()
+    client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=camille[1])
+    review = {"rating": 5, "comment": "Conductrice ponctuelle"}
+    early = client.post(f"/api/v1/bookings/{booking['id']}/review", json=review, headers=dominique[1])
+    assert early.status_code == 422  # not before the trip
+    with app.app_context():
+        stored = db.session.get(Trip, trip["id"])
+        assert stored is not None
+        stored.departure_at = datetime.now(UTC) - timedelta(days=2)
+        db.session.commit()
+    written = client.post(f"/api/v1/bookings/{booking['id']}/review", json=review, headers=dominique[1])
+    assert written.status_code == 201, written.get_json()
+    assert (
+        client.post(
+            f"/api/v1/bookings/{booking['id']}/review", json={"rating": 9}, headers=camille[1]
+        ).status_code
+        == 422
+    )
+    profile = client.get(f"/api/v1/members/{camille[0]}").get_json()
+    assert profile["display_name"] == "Camille" and "email" not in profile and "phone" not in profile
+    assert profile["trust"]["average_rating"] == 5.0 and profile["trust"]["reviews"] == 1
+    (received,) = profile["reviews"]
+    assert received["comment"] == "Conductrice ponctuelle" and received["author_name"] == "Dominique"
+    assert client.get("/api/v1/members/999999").status_code == 404

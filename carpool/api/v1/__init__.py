@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ...extensions import csrf
-from . import account, alerts, bookings, conversations, places, search, tokens, trips
+from . import account, alerts, bookings, conversations, members, places, regular_trips, search, tokens, trips
 from .api import SETTINGS, CarpoolApi
 from .problems import problem_response, unexpected_response
 
@@ -26,7 +26,18 @@ def init_app(app: Flask) -> CarpoolApi:
         app.config.setdefault(name, value)
     api = CarpoolApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (tokens, places, trips, search, bookings, conversations, alerts, account):
+    for module in (
+        tokens,
+        places,
+        trips,
+        regular_trips,
+        search,
+        bookings,
+        conversations,
+        alerts,
+        members,
+        account,
+    ):
         # Tokens, not the session cookie, authenticate here: no cross-site forgery to fear.
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -14,19 +14,27 @@ from ...services.search import MAX_FLEX_DAYS
 from ...services.trips import LUGGAGE_SIZES, MAX_STOPOVERS
 
 __all__ = [
+    "WEEKDAY_KEYS",
     "AlertInSchema",
     "AlertSchema",
     "BookingInSchema",
     "BookingSchema",
     "ConversationRefSchema",
     "ConversationSchema",
+    "CountSchema",
     "InboxEntrySchema",
+    "MemberSchema",
     "MessageInSchema",
     "MessageRefSchema",
     "NewTokenSchema",
+    "PeriodInSchema",
     "PlaceArgsSchema",
     "PlaceSchema",
     "ReasonSchema",
+    "RegularTripInSchema",
+    "RegularTripSchema",
+    "ReviewInSchema",
+    "ReviewRefSchema",
     "SearchArgsSchema",
     "SearchResultsSchema",
     "TokenInSchema",
@@ -346,3 +354,101 @@ class ConversationRefSchema(Schema):
 
 class MessageRefSchema(Schema):
     message_id = fields.Integer()
+
+
+#: Days of the week as the API names them, Monday first.
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class RegularTripInSchema(Schema):
+    """A trip made every week: a departure time for each day it runs, between two dates."""
+
+    origin = fields.Nested(PointSchema, required=True)
+    destination = fields.Nested(PointSchema, required=True)
+    via = fields.List(
+        fields.Nested(PointSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_STOPOVERS, error=_l("At most {max} stopovers.")),
+    )
+    days = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(WEEKDAY_KEYS, error=_l("One of: {choices}."))),
+        values=fields.Time(),
+        required=True,
+        metadata={"description": 'Local departure time by day, e.g. {"mon": "07:45", "fri": "17:30"}.'},
+    )
+    start_on = fields.Date(required=True)
+    end_on = fields.Date(required=True)
+    seats = fields.Integer(required=True)
+    max_detour_min = fields.Integer(load_default=10)
+    contribution_cents = fields.Integer(load_default=None, allow_none=True)
+    comment = _text(2000, load_default="")
+    options = fields.Nested(TripOptionsSchema, load_default=dict)
+
+
+class OccurrenceSchema(Schema):
+    trip_id = fields.Integer()
+    day = fields.Date()
+    departure = fields.DateTime()
+    status = fields.String()
+    moved = fields.Boolean(metadata={"description": "Its departure is not the schedule's."})
+
+
+class RegularTripSchema(Schema):
+    id = fields.Integer()
+    driver = fields.Nested(DriverSchema)
+    origin = fields.String()
+    destination = fields.String()
+    days = fields.Dict(keys=fields.String(), values=fields.Time())
+    start_on = fields.Date()
+    end_on = fields.Date()
+    status = fields.String()
+    occurrences = fields.List(fields.Nested(OccurrenceSchema))
+    url = fields.String()
+
+
+class PeriodInSchema(BookingInSchema):
+    first_day = fields.Date(required=True)
+    last_day = fields.Date(required=True)
+
+
+class CountSchema(Schema):
+    count = fields.Integer()
+
+
+class ReviewInSchema(Schema):
+    rating = fields.Integer(required=True, metadata={"description": "1 to 5."})
+    comment = _text(2000, load_default="")
+
+
+class ReviewRefSchema(Schema):
+    review_id = fields.Integer()
+
+
+class ReceivedReviewSchema(Schema):
+    author_id = fields.Integer()
+    author_name = fields.String()
+    rating = fields.Integer()
+    comment = fields.String()
+    written_at = fields.DateTime()
+
+
+class TrustSchema(Schema):
+    average_rating = fields.Float(allow_none=True)
+    reviews = fields.Integer()
+    driven = fields.Integer()
+    ridden = fields.Integer()
+    late_cancellations = fields.Integer()
+    no_shows = fields.Integer()
+
+
+class MemberSchema(Schema):
+    id = fields.Integer()
+    display_name = fields.String()
+    bio = fields.String()
+    car_model = fields.String()
+    car_colour = fields.String()
+    preferences = fields.Dict(keys=fields.String(), values=fields.String())
+    member_since = fields.DateTime()
+    confirmed = fields.Boolean()
+    trust = fields.Nested(TrustSchema)
+    reviews = fields.List(fields.Nested(ReceivedReviewSchema))

@@ -18,6 +18,7 @@ from .schemas import (
     BookingSchema,
     ConversationRefSchema,
     MessageInSchema,
+    PeriodInSchema,
     ReasonSchema,
     TripInSchema,
     TripPatchSchema,
@@ -48,7 +49,7 @@ def _stop(point: dict[str, Any], field: str) -> trips.StopInput:
     return trips.stop_at(point["lat"], point["lon"], field, point.get("name") or "")
 
 
-def _draft_fields(data: dict[str, Any]) -> dict[str, Any]:
+def draft_fields(data: dict[str, Any]) -> dict[str, Any]:
     """The request's fields as :class:`~carpool.services.trips.TripDraft` names them."""
     changes: dict[str, Any] = {
         key: data[key]
@@ -75,7 +76,7 @@ class Trips(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Publish a trip: it is routed, priced (never above the cost-sharing ceiling)
         and found by searches along its route."""
-        trip_id = trips.publish(member_id(), trips.TripDraft(**_draft_fields(data)))
+        trip_id = trips.publish(member_id(), trips.TripDraft(**draft_fields(data)))
         return trip_json(trips.get_trip(trip_id))
 
 
@@ -105,7 +106,7 @@ class Trip(MethodView):
     def patch(self, data: dict[str, Any], trip_id: int) -> dict[str, Any]:
         """Change a trip that has not left; what is left out stays as it is. Passengers
         who booked are told."""
-        trips.amend(trip_id, member_id(), _draft_fields(data))
+        trips.amend(trip_id, member_id(), draft_fields(data))
         return trip_json(trips.get_trip(trip_id))
 
 
@@ -150,6 +151,31 @@ class TripBookings(MethodView):
     def get(self, trip_id: int) -> list[bookings.BookingView]:
         """For its driver: the bookings of a trip."""
         return bookings.trip_bookings(trip_id, member_id())
+
+
+@blp.post(f"{TRIP}/bookings/period")
+@blp.doc(**SECURED)
+@blp.arguments(PeriodInSchema)
+@blp.response(201, BookingSchema(many=True))
+@token_required
+@refusals
+def book_period(data: dict[str, Any], trip_id: int) -> list[bookings.BookingView]:
+    """On a date of a regular trip: seats on every date from ``first_day`` to
+    ``last_day``, all or none, answered and cancelled together."""
+    request = bookings.PeriodRequest(
+        trip_id=trip_id,
+        first_day=data["first_day"],
+        last_day=data["last_day"],
+        pickup=(data["pickup"]["lat"], data["pickup"]["lon"]),
+        dropoff=(data["dropoff"]["lat"], data["dropoff"]["lon"]),
+        pickup_name=data["pickup"].get("name") or "",
+        dropoff_name=data["dropoff"].get("name") or "",
+        seats=data["seats"],
+        message=data["message"],
+    )
+    first_id = bookings.request_period(member_id(), request)
+    period = bookings.get_booking(first_id, member_id()).period
+    return [bookings.get_booking(booking_id, member_id()) for booking_id, _at, _status in period]
 
 
 @blp.post(f"{TRIP}/messages")
