@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time
 from werkzeug.exceptions import HTTPException
 
 from . import commands
 from .charts import bar_chart
 from .config import load_config
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .forms import WEEKDAY_CHOICES
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .paths import ROOT
@@ -40,8 +41,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
+    limiter.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
+    from .api import standard as standard_api
     from .blueprints import (
         alerts,
         association,
@@ -74,6 +77,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         privacy.bp,
     ):
         app.register_blueprint(blueprint)
+    # Partners authenticate with a key in a header, never the session cookie.
+    csrf.exempt(standard_api.bp)
+    app.register_blueprint(standard_api.bp)
     app.register_blueprint(_leaflet())
     commands.register(app)
     _register_error_pages(app)
@@ -138,11 +144,18 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    """The site's error pages; the partner API answers its errors in JSON."""
+    from .api import standard as standard_api
+
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        if standard_api.serves(request.path):
+            return standard_api.error_response(error)
         return render_template("errors/http.html", error=error), error.code or 500
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[str, int]:
+    def unexpected(error: Exception) -> ResponseReturnValue:
+        if standard_api.serves(request.path):
+            return standard_api.error_response(error)
         app.logger.exception("unexpected error")
         return render_template("errors/500.html"), 500

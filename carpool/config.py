@@ -63,6 +63,14 @@ _DEFAULTS: dict[str, Any] = {
     # leaving within 7 days, or offering this many seats or more on one trip.
     "FLAG_TRIPS_PER_WEEK": 20,
     "FLAG_SEATS": 7,
+    # The partner API (/api/standard/v1): how this site names itself to partners (a
+    # domain name it owns; empty: SERVER_NAME, else "carpool.localhost"), and the
+    # requests a partner key may make, unless the key has its own rate.
+    "OPERATOR_ID": "",
+    "PARTNER_RATE_LIMIT": "60/minute",
+    # Where rate limits are counted: empty means REDIS_URL when there is one (shared
+    # by every worker), else the process's memory.
+    "RATELIMIT_STORAGE_URI": "",
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
@@ -109,6 +117,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         else:
             config[key] = value
     config["SECRET_KEY"] = secret_key(instance_path)
+    config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URI"] or config["REDIS_URL"] or "memory://"
+    # Flask-Limiter sends X-RateLimit-* and, with a 429, Retry-After in seconds.
+    config["RATELIMIT_HEADERS_ENABLED"] = True
     config["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
         "DATABASE_URL", f"sqlite:///{instance_path / 'carpool.sqlite'}"
     )

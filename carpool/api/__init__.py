@@ -1,0 +1,1 @@
+"""Programming interfaces of the site, for partners' software rather than people."""
