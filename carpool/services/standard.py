@@ -128,6 +128,17 @@ def _out_of_range() -> StandardApiError:
     return StandardApiError(_l("This date is out of range."))
 
 
+#: Dates the API reads: far enough from the calendar's ends that moving them by a
+#: margin or into the site's time zone cannot overflow.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _check_moment(moment: datetime) -> None:
+    if not _EARLIEST <= moment <= _LATEST:
+        raise _out_of_range()
+
+
 # -- shared pieces --------------------------------------------------------------------------
 
 
@@ -276,10 +287,8 @@ def _search_query(query: JourneyQuery, start: datetime, end: datetime) -> search
 
 
 def _margin(moment: datetime, delta_s: int) -> tuple[datetime, datetime]:
-    try:
-        return moment - timedelta(seconds=delta_s), moment + timedelta(seconds=delta_s)
-    except OverflowError as error:
-        raise _out_of_range() from error
+    _check_moment(moment)
+    return moment - timedelta(seconds=delta_s), moment + timedelta(seconds=delta_s)
 
 
 def driver_journeys(query: JourneyQuery, *, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -495,11 +504,11 @@ def _check_regular(query: RegularQuery, now: datetime) -> tuple[datetime, dateti
     )
     if not query.weekdays or not query.weekdays <= set(range(7)):
         raise StandardApiError(_l("departureWeekdays must be days among MON, TUE, WED, THU, FRI, SAT, SUN."))
+    for bound in (query.min_departure, query.max_departure):
+        if bound is not None:
+            _check_moment(bound)
     first = max(query.min_departure or now, now)
-    try:
-        last = query.max_departure or first + DEFAULT_REGULAR_SPAN
-    except OverflowError as error:
-        raise _out_of_range() from error
+    last = query.max_departure or first + DEFAULT_REGULAR_SPAN
     if last < first:
         raise StandardApiError(_l("maxDepartureDate comes before minDepartureDate."))
     if last - first > MAX_REGULAR_SPAN:

@@ -18,8 +18,8 @@ from werkzeug.test import TestResponse
 from carpool import ROOT
 from carpool.api.standard import PREFIX
 from carpool.extensions import db
-from carpool.models import PartnerKey
-from carpool.services import alerts, partners
+from carpool.models import PartnerKey, User
+from carpool.services import alerts, partners, reviews
 from carpool.services.polyline import decode, encode
 from carpool.services.regular_trips import Schedule, publish_regular
 from carpool.services.roads import get_router
@@ -29,6 +29,7 @@ from routing.distance import geodesic_m
 from tests.site.test_alerts import point
 from tests.site.test_auth import token_of
 from tests.site.test_pages import signed_in  # noqa: F401  (fixture)
+from tests.site.test_reviews import accepted, into_the_past
 from tests.site.test_trips import CASINO, LARVOTTO, PALACE, PARIS, TOMORROW, draft
 
 SPEC = ROOT.parent / "shared" / "specs" / "standard-covoiturage_openapi.yaml"
@@ -259,9 +260,57 @@ def test_the_radius_leaves_out_pickups_far_from_the_asked_point(
 
 
 def test_the_deep_link_opens_the_trip_page_with_the_pickup(
-    app: Flask, client: FlaskClient, spec: OpenAPI, secret: str, driver: int
+    app: Flask,
+    signed_in: FlaskClient,  # noqa: F811  (a member who may book)
+    spec: OpenAPI,
+    secret: str,
+    driver: int,
 ) -> None:
     with app.app_context():
+        trip_id = through_monaco(driver)
+    pickup_at = pickup_of(app, trip_id)
+    [journey] = call(
+        signed_in,
+        spec,
+        "driver_journeys",
+        secret,
+        **where(FONTVIEILLE, LA_ROUSSE),
+        departureDate=stamp(pickup_at),
+    ).get_json()
+    link = journey["webUrl"]
+    assert link.startswith(f"http://localhost/trips/{trip_id}?")
+    pickup = f"{journey['passengerPickupLat']:.5f},{journey['passengerPickupLng']:.5f}"
+    dropoff = f"{journey['passengerDropLat']:.5f},{journey['passengerDropLng']:.5f}"
+    page = signed_in.get(link.removeprefix("http://localhost"))
+    assert page.status_code == 200
+    # The booking form is there, filled with the passenger's own pickup and drop-off.
+    text = page.get_data(as_text=True)
+    assert "Réserver une place" in text and f'action="/trips/{trip_id}/book"' in text
+    assert re.search(rf'name="pickup" type="hidden" value="{pickup}"', text)
+    assert re.search(rf'name="dropoff" type="hidden" value="{dropoff}"', text)
+
+
+def test_a_margin_over_midnight_is_searched_on_both_days(
+    app: Flask, client: FlaskClient, spec: OpenAPI, secret: str, driver: int
+) -> None:
+    late = datetime.combine(TOMORROW.date(), time(23, 58), PARIS)
+    with app.app_context():
+        trip_id = through_monaco(driver, departure=late)
+    asked = where(FONTVIEILLE, LA_ROUSSE, departureDate=stamp(late + timedelta(minutes=10)), timeDelta=1800)
+    [journey] = call(client, spec, "driver_journeys", secret, **asked).get_json()
+    assert journey["id"] == str(trip_id)
+    # Picked up after midnight, on the day after the driver's departure.
+    assert datetime.fromtimestamp(journey["passengerPickupDate"], PARIS).date() > late.date()
+
+
+def test_a_driver_with_reviews_has_a_grade(
+    app: Flask, client: FlaskClient, spec: OpenAPI, secret: str, driver: int, passenger: int
+) -> None:
+    with app.app_context():
+        for rating in (4, 5):
+            booking_id = accepted(driver, passenger, origin=CAP_DAIL, destination=LARVOTTO)
+            into_the_past(app, booking_id)
+            reviews.write_review(booking_id, passenger, rating)
         trip_id = through_monaco(driver)
     pickup_at = pickup_of(app, trip_id)
     [journey] = call(
@@ -272,14 +321,7 @@ def test_the_deep_link_opens_the_trip_page_with_the_pickup(
         **where(FONTVIEILLE, LA_ROUSSE),
         departureDate=stamp(pickup_at),
     ).get_json()
-    link = journey["webUrl"]
-    assert link.startswith(f"http://localhost/trips/{trip_id}?")
-    pickup = f"{journey['passengerPickupLat']:.5f},{journey['passengerPickupLng']:.5f}"
-    page = client.get(link.removeprefix("http://localhost"))
-    assert page.status_code == 200
-    # The booking section, for the passenger's own pickup and drop-off.
-    text = page.get_data(as_text=True)
-    assert "Réserver une place" in text and f"De {pickup} à" in text
+    assert journey["driver"]["grade"] == 5  # 4.5, rounded half up
 
 
 # -- passengers' requests -------------------------------------------------------------------------
@@ -350,6 +392,13 @@ def test_paused_requests_and_suspended_passengers_are_not_shown(
     assert len(call(client, spec, "passenger_journeys", secret, **asked).get_json()) == 1
     with app.app_context():
         alerts.set_paused(alert_id, passenger, True)
+    assert call(client, spec, "passenger_journeys", secret, **asked).get_json() == []
+    with app.app_context():
+        alerts.set_paused(alert_id, passenger, False)
+        member = db.session.get(User, passenger)
+        assert member is not None
+        member.suspended_until = TOMORROW + timedelta(days=7)
+        db.session.commit()
     assert call(client, spec, "passenger_journeys", secret, **asked).get_json() == []
 
 
@@ -504,6 +553,33 @@ def test_bad_parameters_are_a_400_that_says_why(
     assert message in response.get_json()["error"]
 
 
+@pytest.mark.parametrize("endpoint", ["driver_journeys", "passenger_journeys"])
+@pytest.mark.parametrize("moment", [-62135596800, -1, 253402300799, 253402300000, 2**63])
+def test_dates_at_the_calendars_ends_are_refused_not_a_crash(
+    client: FlaskClient, spec: OpenAPI, secret: str, endpoint: str, moment: int
+) -> None:
+    asked = where(FONTVIEILLE, LA_ROUSSE, departureDate=moment, timeDelta=0)
+    response = call(client, spec, endpoint, secret, **asked)
+    assert response.status_code == 400 and "date" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("endpoint", ["driver_regular_trips", "passenger_regular_trips"])
+@pytest.mark.parametrize(
+    "bounds", [(253402300000, 253402300799), (253402300000, None), (None, 253402300799), (-1, None)]
+)
+def test_regular_bounds_at_the_calendars_ends_are_refused(
+    client: FlaskClient, spec: OpenAPI, secret: str, endpoint: str, bounds: tuple[int | None, int | None]
+) -> None:
+    dates = {
+        key: value
+        for key, value in zip(("minDepartureDate", "maxDepartureDate"), bounds, strict=True)
+        if value is not None
+    }
+    asked = where(FONTVIEILLE, LA_ROUSSE, departureTimeOfDay="08:00:00", departureWeekdays="MON", **dates)
+    response = call(client, spec, endpoint, secret, **asked)
+    assert response.status_code == 400 and "date" in response.get_json()["error"]
+
+
 def test_errors_are_in_the_partners_language(client: FlaskClient, spec: OpenAPI, secret: str) -> None:
     asked = where(FONTVIEILLE, LA_ROUSSE, departureDate=TODAY_STAMP, count=0)
     english = call(client, spec, "driver_journeys", secret, headers={"Accept-Language": "en"}, **asked)
@@ -513,7 +589,7 @@ def test_errors_are_in_the_partners_language(client: FlaskClient, spec: OpenAPI,
 
 
 def test_every_error_under_the_prefix_is_json(
-    app: Flask, client: FlaskClient, secret: str, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, spec: OpenAPI, secret: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     missing = client.get(f"{PREFIX}/bookings", headers={"X-API-Key": secret})
     assert missing.status_code == 404 and "error" in missing.get_json()
@@ -532,6 +608,8 @@ def test_every_error_under_the_prefix_is_json(
         headers={"X-API-Key": secret},
     )
     assert failed.status_code == 500 and "error" in failed.get_json()
+    # The standard has no path for 404 and 405; its 500 is checked.
+    spec.validate_response(_PartnerRequest(failed.request), WerkzeugOpenAPIResponse(failed))
 
 
 # -- keys and rates -----------------------------------------------------------------------------------
