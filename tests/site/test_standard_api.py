@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from werkzeug.test import TestResponse
 
 from carpool import ROOT
 from carpool.api.standard import PREFIX
+from carpool.config import load_config
 from carpool.extensions import db
 from carpool.models import PartnerKey, User
 from carpool.services import alerts, partners, reviews
@@ -720,3 +722,28 @@ def test_the_polyline_encoder_round_trips_a_real_route(app: Flask) -> None:
     assert all(
         abs(a - c) <= 6e-6 and abs(b - d) <= 6e-6 for (a, b), (c, d) in zip(back, route.coords, strict=True)
     )
+
+
+# -- settings --------------------------------------------------------------------------------------
+
+
+def test_rates_are_counted_in_redis_when_there_is_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert load_config(tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert load_config(tmp_path)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memcached://127.0.0.1:11211")
+    assert load_config(tmp_path)["RATELIMIT_STORAGE_URI"] == "memcached://127.0.0.1:11211"
+
+
+def test_the_operator_is_named_by_its_setting(
+    app: Flask, client: FlaskClient, spec: OpenAPI, secret: str, passenger: int
+) -> None:
+    request_ride(app, passenger)
+    app.config["OPERATOR_ID"] = "covoiturage.example.org"
+    asked = where(FONTVIEILLE, LA_ROUSSE, departureDate=stamp(TOMORROW))
+    [journey] = call(client, spec, "passenger_journeys", secret, **asked).get_json()
+    assert journey["operator"] == journey["passenger"]["operator"] == "covoiturage.example.org"
