@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from . import commands
 from .charts import bar_chart
 from .config import load_config
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .forms import WEEKDAY_CHOICES
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .paths import ROOT
@@ -41,8 +41,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
+    limiter.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
+    from .api import standard as standard_api
     from .blueprints import (
         alerts,
         api_tokens,
@@ -79,6 +81,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         open_data.bp,
     ):
         app.register_blueprint(blueprint)
+    # Partners authenticate with a key in a header, never the session cookie.
+    csrf.exempt(standard_api.bp)
+    app.register_blueprint(standard_api.bp)
     app.register_blueprint(_leaflet())
     from .api import v1 as api_v1
 
@@ -146,8 +151,10 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
-    """Errors as pages, or as problem details under the API's prefix (a 404 or 405
-    there is known before any blueprint is, hence the prefix)."""
+    """Errors as pages; as problem details under the JSON API's prefix, and as the
+    standard's JSON under the partner API's (a 404 or 405 there is known before any
+    blueprint is, hence the prefixes)."""
+    from .api import standard as standard_api
     from .api import v1 as api_v1
 
     def in_api() -> bool:
@@ -157,11 +164,15 @@ def _register_error_pages(app: Flask) -> None:
     def http_error(error: HTTPException) -> ResponseReturnValue:
         if in_api():
             return api_v1.problem_response(error)
+        if standard_api.serves(request.path):
+            return standard_api.error_response(error)
         return render_template("errors/http.html", error=error), error.code or 500
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:
         if in_api():
             return api_v1.unexpected_response(error)
+        if standard_api.serves(request.path):
+            return standard_api.error_response(error)
         app.logger.exception("unexpected error")
         return render_template("errors/500.html"), 500

@@ -1,5 +1,5 @@
 """Maintainer commands: ``flask graph``, ``places``, ``demo``, ``users``, ``trips``,
-``mail``, ``privacy``, ``open-data`` and ``translate``."""
+``mail``, ``privacy``, ``open-data``, ``partners`` and ``translate``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from routing.progress import ProgressBar
 
 from .extensions import db
 from .paths import ROOT
-from .services import accounts, alerts, bookings, mail, open_data, places, privacy, trips
+from .services import accounts, alerts, bookings, mail, open_data, partners, places, privacy, trips
 from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
@@ -50,6 +50,44 @@ def export_open_data(format_: str, output: str | None) -> None:
         return
     Path(output).write_bytes(file.body)
     click.echo(f"{output}: {file.filename} under {file.licence.name} ({file.licence.url})", err=True)
+
+
+partners_cli = AppGroup("partners", help="Keys of the partners that read the interop API.")
+
+
+@partners_cli.command("add")
+@click.argument("name")
+@click.option(
+    "--rate", default=None, help="requests per period, e.g. 60/minute (default: PARTNER_RATE_LIMIT)"
+)
+def add_partner(name: str, rate: str | None) -> None:
+    """Make a key for the partner NAME; its secret is shown once."""
+    try:
+        key_id, secret = partners.create_key(name, rate)
+    except partners.PartnerError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"key {key_id} for {name.strip()}: {secret}")
+    click.echo("Give this secret to the partner now: it is not kept and cannot be shown again.")
+
+
+@partners_cli.command("list")
+def list_partners() -> None:
+    """The keys: id, prefix of the secret, rate, state and name."""
+    for key in partners.list_keys():
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never used"
+        click.echo(f"{key.id}\t{key.prefix}…\t{key.rate_limit}\t{state}\t{used}\t{key.name}")
+
+
+@partners_cli.command("revoke")
+@click.argument("key_id", type=int)
+def revoke_partner(key_id: int) -> None:
+    """Revoke the key KEY_ID: its requests are refused from now on."""
+    try:
+        partners.revoke(key_id)
+    except partners.PartnerKeyNotFound as error:
+        raise click.ClickException(f"no key {key_id}") from error
+    click.echo(f"key {key_id} revoked")
 
 
 @privacy_cli.command("purge")
@@ -209,5 +247,6 @@ def register(app: Flask) -> None:
         mail_cli,
         privacy_cli,
         open_data_cli,
+        partners_cli,
     ):
         app.cli.add_command(group)

@@ -68,6 +68,14 @@ _DEFAULTS: dict[str, Any] = {
     # too): hence the default, and the attribution to its contributors in the files.
     "OPEN_DATA_LICENCE": "Open Database License (ODbL) 1.0",
     "OPEN_DATA_LICENCE_URL": "https://opendatacommons.org/licenses/odbl/1-0/",
+    # The partner API (/api/standard/v1): how this site names itself to partners (a
+    # domain name it owns; empty: SERVER_NAME, else "carpool.localhost"), and the
+    # requests a partner key may make, unless the key has its own rate.
+    "OPERATOR_ID": "",
+    "PARTNER_RATE_LIMIT": "60/minute",
+    # Where rate limits are counted: empty means REDIS_URL when there is one (shared
+    # by every worker), else the process's memory.
+    "RATELIMIT_STORAGE_URI": "",
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
@@ -114,6 +122,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         else:
             config[key] = value
     config["SECRET_KEY"] = secret_key(instance_path)
+    config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URI"] or config["REDIS_URL"] or "memory://"
+    # Flask-Limiter sends X-RateLimit-* and, with a 429, Retry-After in seconds.
+    config["RATELIMIT_HEADERS_ENABLED"] = True
     config["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
         "DATABASE_URL", f"sqlite:///{instance_path / 'carpool.sqlite'}"
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -31,3 +33,13 @@ migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def _client_address() -> str:
+    """Who a request comes from, when a limit names no key of its own."""
+    return request.remote_addr or "unknown"
+
+
+#: No default limits: each limit is declared where it applies (the partner API counts
+#: per key). Storage and headers come from the configuration (RATELIMIT_*).
+limiter = Limiter(key_func=_client_address)

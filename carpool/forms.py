@@ -50,6 +50,7 @@ __all__ = [
     "MessageForm",
     "NewPasswordForm",
     "NoShowForm",
+    "PartnerKeyForm",
     "PeriodBookingForm",
     "ProfileForm",
     "RegisterForm",
@@ -268,6 +269,13 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
     """A button that changes something: nothing to fill in but its CSRF token."""
+
+
+class PartnerKeyForm(FlaskForm):  # type: ignore[misc]
+    """A new key for a partner of the interop API; the service checks both fields."""
+
+    name = StringField(_l("Partner (who the key is for)"), validators=[DataRequired(_REQUIRED)])
+    rate_limit = StringField(_l("Requests allowed (empty: the site's default)"), validators=[Optional()])
 
 
 class AnswerForm(FlaskForm):  # type: ignore[misc]

@@ -1,5 +1,6 @@
 """Reports to the moderators, and the moderators' pages: the queue, a report and its
-actions, the log, the dashboard, and the lists of members, trips and bookings."""
+actions, the log, the dashboard, the lists of members, trips and bookings, and the
+keys of the partners of the interop API."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..forms import DecisionForm, ReportForm
+from ..forms import ActionForm, DecisionForm, PartnerKeyForm, ReportForm
 from ..services import dashboard as dashboard_service
-from ..services import moderation
+from ..services import moderation, partners
 from ..services.moderation import Page, ReportTarget
 from . import ID
 
@@ -176,3 +177,60 @@ def trips() -> str:
 @login_required  # type: ignore[untyped-decorator]
 def bookings() -> str:
     return _searched_list(moderation.bookings, "moderation/bookings.html")
+
+
+def _partner_keys_page(form: PartnerKeyForm, secret: str | None = None, status: int = 200) -> tuple[str, int]:
+    """The partner keys page; ``secret``: the key just made, shown this once."""
+    page = render_template(
+        "moderation/partners.html",
+        keys=partners.list_keys(),
+        form=form,
+        secret=secret,
+    )
+    return page, status
+
+
+def _require_administrator() -> None:
+    try:
+        moderation.require_moderator(current_user.id)
+    except moderation.NotAModerator:
+        abort(403)
+
+
+@bp.get("/moderation/partners")
+@login_required  # type: ignore[untyped-decorator]
+def partner_keys() -> tuple[str, int]:
+    _require_administrator()
+    return _partner_keys_page(PartnerKeyForm())
+
+
+@bp.post("/moderation/partners")
+@login_required  # type: ignore[untyped-decorator]
+def new_partner_key() -> tuple[str, int]:
+    """Make a key and show its secret on the page itself: never in a redirect or a
+    flashed message, which would keep it in the session cookie."""
+    _require_administrator()
+    form = PartnerKeyForm()
+    if not form.validate_on_submit():
+        return _partner_keys_page(form, status=400)
+    try:
+        _, secret = partners.create_key(form.name.data or "", form.rate_limit.data)
+    except partners.PartnerError as refused:
+        form.rate_limit.errors.append(refused.message)
+        return _partner_keys_page(form, status=400)
+    return _partner_keys_page(PartnerKeyForm(formdata=None), secret=secret)
+
+
+@bp.post(f"/moderation/partners/<{ID}:key_id>/revoke")
+@login_required  # type: ignore[untyped-decorator]
+def revoke_partner_key(key_id: int) -> Response:
+    _require_administrator()
+    if not ActionForm().validate_on_submit():
+        flash(_("This could not be done: please try again."), "error")
+        return redirect(url_for("moderation.partner_keys"))
+    try:
+        partners.revoke(key_id)
+    except partners.PartnerKeyNotFound:
+        abort(404)
+    flash(_("The key is revoked: the partner's requests are refused from now on."))
+    return redirect(url_for("moderation.partner_keys"))

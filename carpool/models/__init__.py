@@ -6,6 +6,7 @@ from .booking import BOOKING_STATES, Booking, BookingEvent
 from .conversation import Conversation, Message
 from .mail import MailJob
 from .moderation import MODERATION_ACTIONS, REPORT_CATEGORIES, REPORT_KINDS, ModerationAction, Report
+from .partner import PartnerKey
 from .place import Place
 from .review import NoShow, Review
 from .trip import RegularTrip, Trip, TripCell, TripStop
@@ -28,6 +29,7 @@ __all__ = [
     "Message",
     "ModerationAction",
     "NoShow",
+    "PartnerKey",
     "Place",
     "RegularTrip",
     "Report",

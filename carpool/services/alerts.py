@@ -38,6 +38,7 @@ __all__ = [
     "create_alert",
     "delete_alert",
     "my_alerts",
+    "open_request_alerts",
     "open_requests",
     "reindex",
     "requests_along",
@@ -442,17 +443,23 @@ def requests_along(trip_id: int, driver_id: int, *, now: datetime | None = None)
 def open_requests(*, now: datetime | None = None, limit: int = 100) -> list[RideRequest]:
     """Public ride requests still to come, for drivers to browse: the soonest ends
     first."""
+    return [_request(alert) for alert in open_request_alerts(now=now, limit=limit)]
+
+
+def open_request_alerts(*, now: datetime | None = None, limit: int | None = None) -> list[Alert]:
+    """The alerts behind :func:`open_requests` (public, running, not paused, of
+    members in good standing), with their places: for the partner API, which
+    matches them to a partner's query. The soonest ends first."""
     today = _today(now or datetime.now(UTC))
-    alerts = db.session.scalars(
+    query = (
         select(Alert)
         .where(
             Alert.public.is_(True), Alert.paused.is_(False), Alert.expires_on >= today, _in_good_standing()
         )
         .order_by(Alert.expires_on, Alert.id)
-        .limit(limit)
         .options(selectinload(Alert.user))
     )
-    return [_request(alert) for alert in alerts]
+    return list(db.session.scalars(query if limit is None else query.limit(limit)))
 
 
 def reindex() -> int:

@@ -5,6 +5,7 @@ profile shows of both is read here too (:func:`trust`, :func:`received`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -370,6 +371,29 @@ def _average(total: int, count: int) -> Decimal | None:
     if not count:
         return None
     return (Decimal(total) / Decimal(count)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def average_ratings(user_ids: Iterable[int]) -> dict[int, Decimal]:
+    """The average rating each of these members received, for those with reviews
+    (one query for all, as :func:`trust` rounds it).
+
+    Parameters
+    ----------
+    user_ids : iterable of int
+        The members.
+
+    Returns
+    -------
+    dict
+        Member id to average rating, to one decimal; members without reviews are absent.
+    """
+    rows = db.session.execute(
+        select(Review.subject_id, func.sum(Review.rating), func.count(Review.id))
+        .where(Review.subject_id.in_(set(user_ids)))
+        .group_by(Review.subject_id)
+    ).all()
+    averages = {int(subject): _average(int(total), int(count)) for subject, total, count in rows}
+    return {subject: average for subject, average in averages.items() if average is not None}
 
 
 def _completed_trips(user_id: int, now: datetime) -> tuple[int, int]:

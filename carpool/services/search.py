@@ -30,9 +30,11 @@ __all__ = [
     "SearchError",
     "SearchQuery",
     "SearchResult",
+    "candidates_between",
     "cell_near",
     "find",
     "find_named",
+    "find_passing",
     "leg_price_cents",
     "passing_trips",
     "pickup_rule",
@@ -235,19 +237,8 @@ def pickup_rule(query: SearchQuery, *, now: datetime) -> Callable[[datetime], bo
     )
 
 
-def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResult]:
-    """Trips that pass by the pickup, then the drop-off, in the query's dates.
-
-    Ranked by score = detour in minutes + half the minutes between the pickup and
-    the start of the wished time window on the asked day (without a time window: the
-    days between), so a small detour at the wished time comes first; ties by pickup
-    time.
-
-    Raises
-    ------
-    SearchError
-        For impossible dates or points outside the region.
-    """
+def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing, float]]:
+    """The trips that pass, each with its score, best first (see :func:`find`)."""
     _validate(query)
     moment = now or datetime.now(UTC)
     zone = site_zone()
@@ -264,7 +255,36 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
         raise SearchError(routing_problem(error)) from error
 
     passing = passing_trips(_candidates(*cells, earliest, end), query.pickup, query.dropoff, accepts=rule)
-    results = [
+    scored = [(p, p.match.detour_s / 60 + _gap_minutes(p.pickup_at, query, zone) / 2) for p in passing]
+    return sorted(scored, key=lambda found: (found[1], found[0].pickup_at))
+
+
+def find_passing(query: SearchQuery, *, now: datetime | None = None) -> list[Passing]:
+    """:func:`find`'s trips, in its order, with their exact matches (the pickup and
+    drop-off nodes, the distance shared): for the partner API, which reports them.
+
+    Raises
+    ------
+    SearchError
+        As :func:`find`.
+    """
+    return [passing for passing, _ in _ranked(query, now)]
+
+
+def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResult]:
+    """Trips that pass by the pickup, then the drop-off, in the query's dates.
+
+    Ranked by score = detour in minutes + half the minutes between the pickup and
+    the start of the wished time window on the asked day (without a time window: the
+    days between), so a small detour at the wished time comes first; ties by pickup
+    time.
+
+    Raises
+    ------
+    SearchError
+        For impossible dates or points outside the region.
+    """
+    return [
         SearchResult(
             trip_id=p.trip.id,
             driver_name=p.trip.driver.display_name,
@@ -278,11 +298,23 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
             price_cents=leg_price_cents(p.trip.contribution_cents, p.match.shared_length_m, p.trip.length_m),
             currency=p.trip.currency,
             seats_left=p.trip.seats,
-            score=p.match.detour_s / 60 + _gap_minutes(p.pickup_at, query, zone) / 2,
+            score=score,
         )
-        for p in passing
+        for p, score in _ranked(query, now)
     ]
-    return sorted(results, key=lambda r: (r.score, r.pickup_at))
+
+
+def candidates_between(pickup: LatLon, dropoff: LatLon, earliest: datetime, end: datetime) -> list[Trip]:
+    """Published trips leaving between ``earliest`` and ``end`` that the search
+    index says may pass by ``pickup``, then ``dropoff`` (to be matched exactly with
+    :func:`passing_trips`).
+
+    Raises
+    ------
+    routing.RoutingError
+        For a point that cannot be placed on the region's roads.
+    """
+    return _candidates(cell_near(pickup), cell_near(dropoff), earliest, end)
 
 
 def find_named(

@@ -89,7 +89,22 @@ def _moderation_pages(client: FlaskClient, trip: str) -> dict[str, TestResponse]
         "moderation members": client.get("/moderation/users?q=a"),
         "moderation trips": client.get("/moderation/trips"),
         "moderation bookings": client.get("/moderation/bookings?q=nobody"),
+        "partner keys, none": client.get("/moderation/partners"),
+        "partner key made": client.post(
+            "/moderation/partners", data={"name": "Appli", "csrf_token": token_of(client, "/")}
+        ),
+        "partner key refused": client.post(
+            "/moderation/partners",
+            data={"name": "", "rate_limit": "vite", "csrf_token": token_of(client, "/")},
+        ),
+        "partner key revoked": _revoked_partner_key(client),
     }
+
+
+def _revoked_partner_key(client: FlaskClient) -> TestResponse:
+    """The partner keys page after revoking the key made before."""
+    token = token_of(client, "/moderation/partners")
+    return client.post("/moderation/partners/1/revoke", data={"csrf_token": token}, follow_redirects=True)
 
 
 def pages(client: FlaskClient) -> dict[str, str]:

@@ -234,6 +234,7 @@ MODERATION_PAGES = (
     "/moderation/trips",
     "/moderation/bookings",
     "/moderation/dashboard",
+    "/moderation/partners",
 )
 ACTIONS = ("warn", "hide_trip", "suspend", "ban", "lift", "close")
 
