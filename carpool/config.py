@@ -73,6 +73,10 @@ _DEFAULTS: dict[str, Any] = {
     # requests a partner key may make, unless the key has its own rate.
     "OPERATOR_ID": "",
     "PARTNER_RATE_LIMIT": "60/minute",
+    # The JSON API (/api/v1): requests per member's token, or per client address where
+    # no token is needed; and attempts to make a token with a password, per address.
+    "API_RATE_LIMIT": "120/minute",
+    "API_TOKEN_RATE_LIMIT": "10/minute",
     # Where rate limits are counted: empty means REDIS_URL when there is one (shared
     # by every worker), else the process's memory.
     "RATELIMIT_STORAGE_URI": "",

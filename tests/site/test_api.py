@@ -575,6 +575,7 @@ def trip_bodies(draw: st.DrawFn) -> dict[str, Any]:
 def test_any_trip_is_published_or_refused_never_half_stored(
     app: Flask, client: FlaskClient, camille: tuple[int, dict[str, str]]
 ) -> None:
+    app.config["API_RATE_LIMIT"] = "10000/minute"  # many requests, on purpose
     statuses: list[int] = []
 
     @given(body=trip_bodies())
@@ -721,3 +722,47 @@ def test_review_after_the_trip_and_the_members_profile(
     (received,) = profile["reviews"]
     assert received["comment"] == "Conductrice ponctuelle" and received["author_name"] == "Dominique"
     assert client.get("/api/v1/members/999999").status_code == 404
+
+
+# Rates -------------------------------------------------------------------------------
+
+
+def test_each_member_has_their_own_rate(
+    app: Flask,
+    client: FlaskClient,
+    camille: tuple[int, dict[str, str]],
+    dominique: tuple[int, dict[str, str]],
+) -> None:
+    app.config["API_RATE_LIMIT"] = "3/minute"
+    for _ in range(3):
+        assert client.get("/api/v1/trips/mine", headers=camille[1]).status_code == 200
+    over = client.post("/api/v1/trips", json=trip_body(), headers={**camille[1], "Accept-Language": "fr"})
+    assert over.status_code == 429 and over.content_type == PROBLEM
+    assert int(over.headers["Retry-After"]) > 0 and "Trop de requêtes" in over.get_json()["detail"]
+    assert trip_count(app) == 0
+    assert client.get("/api/v1/trips/mine", headers=dominique[1]).status_code == 200
+
+
+def test_open_endpoints_have_a_rate_per_address(app: Flask, client: FlaskClient) -> None:
+    app.config["API_RATE_LIMIT"] = "2/minute"
+    day = TOMORROW.date().isoformat()
+    search = f"/api/v1/search?from=43.7311,7.4197&to=43.7476,7.4336&date={day}"
+    assert [client.get(search).status_code for _ in range(3)] == [200, 200, 429]
+    elsewhere = client.get(search, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 200
+
+
+def test_passwords_cannot_be_guessed_through_the_api(app: Flask, client: FlaskClient) -> None:
+    member(app, "camille@example.org", "Camille")
+    app.config["API_TOKEN_RATE_LIMIT"] = "3/minute"
+    for guess in ("password1", "motdepasse", "azerty123"):
+        assert (
+            client.post(
+                "/api/v1/tokens", json={"email": "camille@example.org", "password": guess}
+            ).status_code
+            == 401
+        )
+    right = client.post("/api/v1/tokens", json={"email": "camille@example.org", "password": PASSWORD})
+    assert right.status_code == 429 and right.content_type == PROBLEM and "token" not in right.get_json()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_smorest import abort
 
 from ...services import api_tokens
+from .limits import per_member
 
 __all__ = ["SECURED", "member_id", "token_required"]
 
@@ -28,7 +29,9 @@ def _bearer() -> str | None:
 
 
 def token_required(view: Callable[P, R]) -> Callable[P, R]:
-    """Refuse the request (401) without a valid token; else the member is :func:`member_id`."""
+    """Refuse the request (401) without a valid token; else the member is :func:`member_id`,
+    and the request counts against their rate (429 over it)."""
+    limited = per_member(view)
 
     @wraps(view)
     def checked(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -41,7 +44,7 @@ def token_required(view: Callable[P, R]) -> Callable[P, R]:
                 headers={"WWW-Authenticate": 'Bearer realm="carpool"'},
             )
         g.api_member_id = user_id
-        return view(*args, **kwargs)
+        return limited(*args, **kwargs)
 
     return checked
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from ...services import places
+from .limits import per_address
 from .schemas import PlaceArgsSchema, PlaceSchema
 
 blp = Blueprint("api_places", __name__, url_prefix="/api/v1/places", description="Places of the region.")
@@ -15,6 +16,7 @@ blp = Blueprint("api_places", __name__, url_prefix="/api/v1/places", description
 @blp.get("")
 @blp.arguments(PlaceArgsSchema, location="query")
 @blp.response(200, PlaceSchema(many=True))
+@per_address
 def suggest(args: dict[str, Any]) -> list[places.PlaceOption]:
     """Places whose name, or a word of it, starts with ``q``, the most likely first."""
     return places.autocomplete(args["q"], limit=args["limit"])

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from ...services import regular_trips, trips
 from .auth import SECURED, member_id, token_required
+from .limits import per_address
 from .problems import refusals
 from .schemas import WEEKDAY_KEYS, CountSchema, ReasonSchema, RegularTripInSchema, RegularTripSchema
 from .trips import draft_fields
@@ -54,6 +55,7 @@ class RegularTrips(MethodView):
 
 @blp.get(REGULAR)
 @blp.response(200, RegularTripSchema)
+@per_address
 @refusals
 def one(regular_id: int) -> dict[str, Any]:
     """A regular trip: its schedule and every date."""

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from ...services import search
 from ...services.places import parse_point
+from .limits import per_address
 from .problems import refusals
 from .schemas import SearchArgsSchema, SearchResultsSchema
 
@@ -18,6 +19,7 @@ blp = Blueprint("api_search", __name__, url_prefix="/api/v1/search", description
 @blp.get("")
 @blp.arguments(SearchArgsSchema, location="query")
 @blp.response(200, SearchResultsSchema)
+@per_address
 @refusals
 def find(args: dict[str, Any]) -> dict[str, Any]:
     """Trips that pass by the pickup, then the drop-off, on the date (give or take

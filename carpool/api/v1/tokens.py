@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from ...services import api_tokens
 from .auth import SECURED, member_id, token_required
+from .limits import token_attempts
 from .problems import refusals, refuse
 from .schemas import NewTokenSchema, TokenInSchema, TokenSchema
 
@@ -19,6 +20,7 @@ blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1/tokens", description
 class Tokens(MethodView):
     @blp.arguments(TokenInSchema)
     @blp.response(201, NewTokenSchema)
+    @token_attempts
     @refusals
     def post(self, credentials: dict[str, Any]) -> api_tokens.NewToken:
         """Make a token from an e-mail address and password (the token is shown once)."""

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from ...services import bookings, conversations, trips
 from .auth import SECURED, member_id, token_required
+from .limits import per_address
 from .problems import refusals
 from .schemas import (
     BookingInSchema,
@@ -93,6 +94,7 @@ def mine() -> list[dict[str, Any]]:
 @blp.route(TRIP)
 class Trip(MethodView):
     @blp.response(200, TripSchema)
+    @per_address
     @refusals
     def get(self, trip_id: int) -> dict[str, Any]:
         """A trip, with its route as a GeoJSON LineString."""
