@@ -339,33 +339,23 @@ def _geojson(trips: Sequence[OpenTrip], terms: Licence, now: datetime) -> bytes:
     return json.dumps(collection, ensure_ascii=False, indent=1).encode()
 
 
-def _yes_no(value: bool) -> str:
-    return "true" if value else "false"
+def _cell(value: Any) -> object:
+    """A property as a CSV cell: true/false as in the GeoJSON, lists ``;``-separated."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(map(str, value))
+    return value
 
 
 def _csv_row(trip: OpenTrip) -> dict[str, object]:
-    return {
-        "id": trip.id,
-        "departure_utc": _iso(trip.departure),
-        "departure_local_date": trip.departure_date.isoformat(),
-        "origin_name": trip.origin.name,
-        "origin_lat": trip.origin.lat,
-        "origin_lon": trip.origin.lon,
-        "stopover_names": ";".join(place.name for place in trip.stopovers),
-        "stopovers": ";".join(f"{place.lat},{place.lon}" for place in trip.stopovers),
-        "destination_name": trip.destination.name,
-        "destination_lat": trip.destination.lat,
-        "destination_lon": trip.destination.lon,
-        "seats": trip.seats,
-        "contribution_per_seat": _euros(trip.contribution_cents),
-        "currency": trip.currency,
-        "length_km": trip.length_km,
-        "duration_min": trip.duration_min,
-        "regular": _yes_no(trip.regular),
-        "luggage": trip.luggage,
-        "pets": _yes_no(trip.pets),
-        "smoking": _yes_no(trip.smoking),
-    }
+    """The GeoJSON's properties, flattened, with the places' coordinates as columns."""
+    row = {key: _cell(value) for key, value in _properties(trip).items()}
+    row["contribution_per_seat"] = _euros(trip.contribution_cents)  # exact: "2.50"
+    for key, place in (("origin", trip.origin), ("destination", trip.destination)):
+        row[f"{key}_lat"], row[f"{key}_lon"] = place.lat, place.lon
+    row["stopovers"] = ";".join(f"{place.lat},{place.lon}" for place in trip.stopovers)
+    return row
 
 
 def _csv(trips: Sequence[OpenTrip]) -> bytes:

@@ -727,23 +727,19 @@ def draft_of(trip_id: int, driver_id: int) -> NamedTrip:
     TripNotFound, NotYourTrip, TripError
         As :func:`update`: a cancelled or departed trip cannot be changed.
     """
-    trip = _own_trip(trip_id, driver_id)
-    _changeable(trip, datetime.now(UTC))
-    local = trip.departure_at.astimezone(site_zone())
-    names = [s.name for s in trip.stops]
-    suggested = trip.contribution_cents == suggested_contribution_cents(trip.length_m)
+    draft = current_draft(trip_id, driver_id)
+    local = draft.departure.astimezone(site_zone())
     return NamedTrip(
-        origin=names[0],
-        destination=names[-1],
-        stopovers=tuple(names[1:-1]),
+        origin=draft.origin.name,
+        destination=draft.destination.name,
+        stopovers=tuple(stop.name for stop in draft.stopovers),
         day=local.date(),
         hour=local.time().replace(tzinfo=None),
-        seats=trip.seats,
-        max_detour_min=trip.max_detour_s // 60,
-        # A suggested contribution stays "suggested": it follows the route if it changes.
-        contribution_cents=None if suggested else trip.contribution_cents,
-        comment=trip.comment,
-        options=_options(trip),
+        seats=draft.seats,
+        max_detour_min=draft.max_detour_min,
+        contribution_cents=draft.contribution_cents,
+        comment=draft.comment,
+        options=draft.options,
     )
 
 

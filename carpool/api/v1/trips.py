@@ -67,6 +67,18 @@ def draft_fields(data: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def _leg(data: dict[str, Any]) -> dict[str, Any]:
+    """A booking request's passenger leg, as the bookings service names its fields."""
+    return {
+        "pickup": (data["pickup"]["lat"], data["pickup"]["lon"]),
+        "dropoff": (data["dropoff"]["lat"], data["dropoff"]["lon"]),
+        "pickup_name": data["pickup"].get("name") or "",
+        "dropoff_name": data["dropoff"].get("name") or "",
+        "seats": data["seats"],
+        "message": data["message"],
+    }
+
+
 @blp.route("")
 class Trips(MethodView):
     @blp.doc(**SECURED)
@@ -134,15 +146,7 @@ class TripBookings(MethodView):
     def post(self, data: dict[str, Any], trip_id: int) -> bookings.BookingView:
         """Ask for seats from one's pickup to one's drop-off (accepted at once if the
         driver chose instant booking)."""
-        request = bookings.BookingRequest(
-            trip_id=trip_id,
-            pickup=(data["pickup"]["lat"], data["pickup"]["lon"]),
-            dropoff=(data["dropoff"]["lat"], data["dropoff"]["lon"]),
-            pickup_name=data["pickup"].get("name") or "",
-            dropoff_name=data["dropoff"].get("name") or "",
-            seats=data["seats"],
-            message=data["message"],
-        )
+        request = bookings.BookingRequest(trip_id=trip_id, **_leg(data))
         booking_id = bookings.request_booking(member_id(), request)
         return bookings.get_booking(booking_id, member_id())
 
@@ -165,15 +169,7 @@ def book_period(data: dict[str, Any], trip_id: int) -> list[bookings.BookingView
     """On a date of a regular trip: seats on every date from ``first_day`` to
     ``last_day``, all or none, answered and cancelled together."""
     request = bookings.PeriodRequest(
-        trip_id=trip_id,
-        first_day=data["first_day"],
-        last_day=data["last_day"],
-        pickup=(data["pickup"]["lat"], data["pickup"]["lon"]),
-        dropoff=(data["dropoff"]["lat"], data["dropoff"]["lon"]),
-        pickup_name=data["pickup"].get("name") or "",
-        dropoff_name=data["dropoff"].get("name") or "",
-        seats=data["seats"],
-        message=data["message"],
+        trip_id=trip_id, first_day=data["first_day"], last_day=data["last_day"], **_leg(data)
     )
     first_id = bookings.request_period(member_id(), request)
     period = bookings.get_booking(first_id, member_id()).period
