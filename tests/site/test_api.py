@@ -75,6 +75,12 @@ def trip_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
+def leg(app: Flask) -> dict[str, dict[str, float]]:
+    """A passenger's pickup and drop-off on the way of ``trip_body(via=[])``, neither of its ends."""
+    pickup, dropoff = along(app)
+    return {"pickup": {"lat": pickup[0], "lon": pickup[1]}, "dropoff": {"lat": dropoff[0], "lon": dropoff[1]}}
+
+
 def trip_count(app: Flask) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(Trip)) or 0
@@ -395,14 +401,9 @@ def test_book_accept_write_and_cancel(
     dominique: tuple[int, dict[str, str]],
 ) -> None:
     trip = client.post("/api/v1/trips", json=trip_body(via=[]), headers=camille[1]).get_json()
-    pickup, dropoff = along(app)
     asked = client.post(
         f"/api/v1/trips/{trip['id']}/bookings",
-        json={
-            "pickup": {"lat": pickup[0], "lon": pickup[1]},
-            "dropoff": {"lat": dropoff[0], "lon": dropoff[1]},
-            "seats": 2,
-        },
+        json={**leg(app), "seats": 2},
         headers=dominique[1],
     )
     assert asked.status_code == 201, asked.get_json()
@@ -458,13 +459,9 @@ def test_others_neither_read_nor_change_bookings_and_messages(
     dominique: tuple[int, dict[str, str]],
 ) -> None:
     trip = client.post("/api/v1/trips", json=trip_body(via=[]), headers=camille[1]).get_json()
-    pickup, dropoff = along(app)
     booking = client.post(
         f"/api/v1/trips/{trip['id']}/bookings",
-        json={
-            "pickup": {"lat": pickup[0], "lon": pickup[1]},
-            "dropoff": {"lat": dropoff[0], "lon": dropoff[1]},
-        },
+        json=leg(app),
         headers=dominique[1],
     ).get_json()
     conversation_id = client.post(
@@ -690,13 +687,9 @@ def test_review_after_the_trip_and_the_members_profile(
     dominique: tuple[int, dict[str, str]],
 ) -> None:
     trip = client.post("/api/v1/trips", json=trip_body(via=[]), headers=camille[1]).get_json()
-    pickup, dropoff = along(app)
     booking = client.post(
         f"/api/v1/trips/{trip['id']}/bookings",
-        json={
-            "pickup": {"lat": pickup[0], "lon": pickup[1]},
-            "dropoff": {"lat": dropoff[0], "lon": dropoff[1]},
-        },
+        json=leg(app),
         headers=dominique[1],
     ).get_json()
     client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=camille[1])

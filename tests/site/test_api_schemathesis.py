@@ -9,8 +9,6 @@ schemathesis' pytest loader (``from_fixture``) does not run on the pytest used h
 
 from __future__ import annotations
 
-from typing import Any
-
 import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.site.test_api import bearer, member, token_for, trip_body
+from tests.site.test_api import bearer, leg, member, token_for, trip_body
 from tests.site.test_search import on_the_way
 
 #: Examples per operation and pass: enough to reach refusals of every kind, few
@@ -42,11 +40,8 @@ def _seeded(app: Flask, client: FlaskClient) -> tuple[dict[str, str], dict[str, 
     passenger = bearer(token_for(client, "dominique@example.org"))
     trip_id = client.post("/api/v1/trips", json=trip_body(via=[]), headers=driver).get_json()["id"]
     pickup, dropoff = on_the_way(app)
-    where: dict[str, Any] = {"pickup": {"lat": pickup[0], "lon": pickup[1]}}
-    where["dropoff"] = {"lat": dropoff[0], "lon": dropoff[1]}
-    booking_id = client.post(f"/api/v1/trips/{trip_id}/bookings", json=where, headers=passenger).get_json()[
-        "id"
-    ]
+    booking = client.post(f"/api/v1/trips/{trip_id}/bookings", json=leg(app), headers=passenger)
+    booking_id = booking.get_json()["id"]
     conversation_id = client.post(
         f"/api/v1/trips/{trip_id}/messages", json={"text": "Bonjour"}, headers=passenger
     ).get_json()["conversation_id"]
