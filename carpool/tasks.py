@@ -1,20 +1,37 @@
-"""Background jobs run by RQ workers (``rq worker mail`` with the site's environment)
-when REDIS_URL is set."""
+"""Background jobs run by RQ workers (``rq worker mail alerts`` with the site's
+environment) when REDIS_URL is set."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import has_app_context
 
-__all__ = ["deliver_mail"]
+__all__ = ["deliver_mail", "match_alerts"]
+
+T = TypeVar("T")
+
+
+def _in_app(work: Callable[[], T]) -> T:
+    """Run ``work`` in the app: the worker's own (the tests), else one made here."""
+    if has_app_context():
+        return work()
+    from . import create_app
+
+    with create_app().app_context():
+        return work()
 
 
 def deliver_mail() -> int:
     """Send the mails that are due; returns how many left."""
     from .services.mail import deliver_due
 
-    if has_app_context():  # a worker run inside the app (the tests)
-        return deliver_due()
-    from . import create_app
+    return _in_app(deliver_due)
 
-    with create_app().app_context():
-        return deliver_due()
+
+def match_alerts(trip_ids: list[int]) -> int:
+    """Match trips just published against the alerts; returns how many members were told."""
+    from .services.alerts import match_published
+
+    return _in_app(lambda: match_published(trip_ids))

@@ -9,10 +9,11 @@ dates and hours), so an alert finds exactly what a search would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
@@ -23,7 +24,7 @@ from routing import LatLon, RoutingError
 from ..extensions import db
 from ..i18n import site_zone
 from ..models import Alert, AlertMatch, Trip, TripCell, User
-from . import notify, places, search, standing
+from . import mail, notify, places, search, standing
 from .messages import ServiceError, routing_problem
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "RideRequest",
     "create_alert",
     "delete_alert",
+    "match_published",
+    "match_soon",
     "my_alerts",
     "open_request_alerts",
     "open_requests",
@@ -403,6 +406,35 @@ def trip_published(trip: Trip, *, now: datetime | None = None) -> int:
         db.session.add(AlertMatch(alert_id=alert.id, trip_id=trip.id, found_at=now))
         notify.alert_matched(alert, passing)
         told += 1
+    return told
+
+
+def match_soon(trip_ids: Sequence[int], *, now: datetime | None = None) -> None:
+    """Have trips just published (and committed) matched against the alerts: in an
+    RQ job on the ``alerts`` queue when REDIS_URL is set, so that publishing (a
+    regular trip's many dates above all) does not wait for it; else at once."""
+    if not trip_ids:
+        return
+    if current_app.config.get("REDIS_URL"):
+        from redis import Redis
+        from rq import Queue
+
+        queue = Queue("alerts", connection=Redis.from_url(current_app.config["REDIS_URL"]))
+        queue.enqueue("carpool.tasks.match_alerts", list(trip_ids))
+        return
+    match_published(trip_ids, now=now)
+
+
+def match_published(trip_ids: Sequence[int], *, now: datetime | None = None) -> int:
+    """Tell the members whose alerts these published trips match (see
+    :func:`trip_published`), commit, and send the mails; returns how many were told.
+    A trip cancelled or hidden since is left out."""
+    trips = db.session.scalars(
+        select(Trip).where(Trip.id.in_(list(trip_ids)), Trip.status == "published").order_by(Trip.id)
+    )
+    told = sum(trip_published(trip, now=now) for trip in trips)
+    db.session.commit()
+    mail.deliver_soon()
     return told
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..i18n import site_zone
 from ..models import RegularTrip, Trip
-from . import mail, trips
+from . import alerts, mail, trips
 from .trips import NamedTrip, TripDraft, TripError
 
 __all__ = [
@@ -129,12 +129,13 @@ def _publish(
     db.session.add(series)
     db.session.flush()
     try:
-        trips.publish_occurrences(driver_id, draft, days, regular_id=series.id, now=now)
+        published = trips.publish_occurrences(driver_id, draft, days, regular_id=series.id, now=now)
     except TripError:
         db.session.rollback()
         raise
     db.session.commit()
     mail.deliver_soon()
+    alerts.match_soon(published, now=now)
     return int(series.id)
 
 

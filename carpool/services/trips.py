@@ -309,11 +309,12 @@ def publish(
         back[0].outward_id = trip.id
         _store(*back)
         remember_route(back[0].id, back[1])
-    for published in (trip, back[0]) if back is not None else (trip,):
-        alerts.trip_published(published, now=now)
-        flags.trip_published(published)
+    published = (trip, back[0]) if back is not None else (trip,)
+    for one in published:
+        flags.trip_published(one)
     db.session.commit()
     mail.deliver_soon()
+    alerts.match_soon([one.id for one in published], now=now)
     return trip.id
 
 
@@ -328,6 +329,8 @@ def publish_occurrences(
     """Publish the dates of a regular trip: one trip per (day of the schedule,
     departure), all on the draft's route, routed and indexed once. The caller
     commits; returns the trips' ids.
+
+    The caller commits, then has the alerts matched (:func:`alerts.match_soon`).
 
     Raises
     ------
@@ -347,7 +350,6 @@ def publish_occurrences(
             _fill(trip, occurrence, route)
         _store(trip, route, spans)
         remember_route(trip.id, route)
-        alerts.trip_published(trip, now=now)
         flags.trip_published(trip)
         ids.append(trip.id)
     return ids
@@ -415,13 +417,13 @@ def update(trip_id: int, driver_id: int, draft: TripDraft, *, now: datetime | No
     _index(trip, route)
     forget_route(trip.id)
     remember_route(trip.id, route)
-    alerts.trip_published(trip, now=now)
     for booking in db.session.scalars(
         select(Booking).where(Booking.trip_id == trip.id, Booking.status.in_(seats.HOLDING))
     ):
         notify.trip_changed(booking)
     db.session.commit()
     mail.deliver_soon()
+    alerts.match_soon([trip.id], now=now)
 
 
 def _keep_what_passengers_booked(trip: Trip, draft: TripDraft) -> None:

@@ -385,3 +385,34 @@ def test_suspended_members_keep_no_alert_and_show_no_request(app: Flask, driver:
                 passenger, AlertWish(point(pickup), point(dropoff), day=TOMORROW.date() + timedelta(1))
             )
         assert db.session.query(Alert).count() == 1
+
+
+# -- matched in the background ----------------------------------------------------------
+
+
+def test_with_redis_alerts_are_matched_by_an_rq_worker(app: Flask, driver: int, passenger: int) -> None:
+    """Publishing does not wait for the alerts: a job on the ``alerts`` queue of a
+    real Redis matches them, and queues the mail in turn."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    redis = Redis.from_url("redis://127.0.0.1:6379/14")
+    redis.flushdb()
+    app.config.update(REDIS_URL="redis://127.0.0.1:6379/14", MAIL_DELIVERY="")
+    pickup, dropoff = on_the_way(app)
+    with app.app_context():
+        alert_id = create_alert(
+            passenger, AlertWish(origin=point(pickup), destination=point(dropoff), day=TOMORROW.date())
+        )
+        trip_id = publish(driver, draft())
+        queue = Queue("alerts", connection=redis)
+        assert queue.count == 1  # the request only queued the job
+        assert db.session.scalars(select(AlertMatch)).all() == [] and alert_mails(app) == []
+
+        SimpleWorker([queue, Queue("mail", connection=redis)], connection=redis).work(burst=True)
+        db.session.expire_all()
+        (match,) = db.session.scalars(select(AlertMatch)).all()
+        assert (match.alert_id, match.trip_id) == (alert_id, trip_id)
+        (job,) = alert_mails(app)
+        assert job.to == "dominique@example.org" and job.sent_at is not None
+    redis.flushdb()
