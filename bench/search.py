@@ -1,0 +1,245 @@
+"""Benchmark of the site's search path on the Porto region, through the service layer:
+publish N future trips over 30 days (origins and destinations spread like real
+demand, some with stopovers) into SQLite and PostgreSQL, then time searches
+in-process (``carpool.services.search.find``: index lookup for the pickup and the
+drop-off, order check, exact detours with ``match_many`` on the candidates, ranking).
+
+Run from the repository root::
+
+    python bench/search.py                          # 1,000 then 10,000 trips
+    python bench/search.py --sizes 1000 10000 100000 --graph porto.graph
+
+The trips grow in one database per engine: 1,000 are published, searches timed,
+then more up to the next size, and so on. PostgreSQL is the one at ``--pg-url``
+(its tables are dropped and made again by the migrations). This first part of the
+benchmark measures in-process; HTTP through gunicorn and the PostGIS pre-filter
+(``ST_DWithin``) come next (see docs/PERFORMANCE.md).
+
+Demand: trips start near the region's places, more often near the populous ones,
+and half of them head for the most populous places (work, schools, the centre);
+a fifth stop over at another place on the way. Searches: half along a published
+trip (pickup and drop-off points of its road, on its day), half between two places
+of the region as a passenger would ask them (on a random day of the 30).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from flask import Flask  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
+
+from carpool import create_app  # noqa: E402
+from carpool.extensions import db  # noqa: E402
+from carpool.models import Place, User  # noqa: E402
+from carpool.services import places, search, trips  # noqa: E402
+from carpool.services.roads import get_router, trip_route  # noqa: E402
+from routing import RoutingError, build_graph, load_graph  # noqa: E402
+
+ZONE = ZoneInfo("Europe/Lisbon")
+#: Local hours people drive at, commutes first.
+HOURS = (7, 7, 7, 8, 8, 8, 9, 12, 13, 16, 17, 17, 18, 18, 19, 20)
+DRIVERS = 500
+
+
+@dataclass(frozen=True)
+class Demand:
+    """The region's places, and how likely a trip starts or ends near each."""
+
+    names: list[str]
+    lat: np.ndarray
+    lon: np.ndarray
+    start_weight: np.ndarray
+    end_weight: np.ndarray
+
+    @classmethod
+    def of_region(cls) -> Demand:
+        rows = list(db.session.scalars(select(Place)))
+        population = np.array([max(p.population or 0, 1) for p in rows], dtype=float)
+        # Trips start everywhere people live (square root: villages count too) and end
+        # more often where many people go.
+        start = np.sqrt(population) + 30.0
+        end = population + population.max() / 50
+        return cls(
+            names=[p.name for p in rows],
+            lat=np.array([p.lat for p in rows]),
+            lon=np.array([p.lon for p in rows]),
+            start_weight=start / start.sum(),
+            end_weight=end / end.sum(),
+        )
+
+    def near(self, rng: np.random.Generator, weights: np.ndarray) -> trips.StopInput:
+        """A point within about 2 km of a place drawn by ``weights``."""
+        i = int(rng.choice(len(self.names), p=weights))
+        distance, bearing = rng.uniform(0, 2_000), rng.uniform(0, 2 * math.pi)
+        lat = self.lat[i] + distance * math.cos(bearing) / 111_320
+        lon = self.lon[i] + distance * math.sin(bearing) / (111_320 * math.cos(math.radians(self.lat[i])))
+        return trips.StopInput(self.names[i], float(lat), float(lon))
+
+
+def make_app(database_url: str, graph_file: Path, instance: Path) -> Flask:
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "ROAD_GRAPH": str(graph_file),
+            "TIMEZONE": "Europe/Lisbon",
+            "MAIL_OUTBOX": str(instance / "outbox"),
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        places.load_gazetteer(get_router().graph)
+        db.session.add_all(
+            User(email=f"driver{i}@example.org", display_name=f"Driver {i}", password_hash="-", language="pt")
+            for i in range(DRIVERS)
+        )
+        db.session.commit()
+    return app
+
+
+def draft(demand: Demand, rng: np.random.Generator, first_day: dt.date) -> trips.TripDraft:
+    while True:
+        origin = demand.near(rng, demand.start_weight)
+        weights = demand.end_weight if rng.random() < 0.5 else demand.start_weight
+        destination = demand.near(rng, weights)
+        if math.dist((origin.lat, origin.lon), (destination.lat, destination.lon)) > 0.03:  # ~3 km
+            break
+    stopovers = (demand.near(rng, demand.start_weight),) if rng.random() < 0.2 else ()
+    day = first_day + dt.timedelta(days=int(rng.integers(30)))
+    departure = dt.datetime.combine(
+        day, dt.time(int(rng.choice(HOURS)), int(rng.choice((0, 15, 30, 45)))), ZONE
+    )
+    return trips.TripDraft(
+        origin=origin,
+        destination=destination,
+        stopovers=stopovers,
+        departure=departure,
+        seats=int(rng.integers(1, 5)),
+        max_detour_min=int(rng.choice((5, 10, 15))),
+    )
+
+
+def publish(
+    count: int, demand: Demand, rng: np.random.Generator, first_day: dt.date
+) -> tuple[list[int], list[float]]:
+    """Publish ``count`` trips through the service; their ids and publish times."""
+    ids: list[int] = []
+    seconds: list[float] = []
+    while len(ids) < count:
+        one = draft(demand, rng, first_day)
+        start = time.perf_counter()
+        try:
+            ids.append(trips.publish(1 + len(ids) % DRIVERS, one))
+        except trips.TripError:  # a point the roads do not reach, a route impossible
+            db.session.rollback()
+            continue
+        seconds.append(time.perf_counter() - start)
+    return ids, seconds
+
+
+def searches(
+    trip_ids: Sequence[int], demand: Demand, rng: np.random.Generator, first_day: dt.date, count: int
+) -> list[search.SearchQuery]:
+    from carpool.models import Trip
+
+    queries: list[search.SearchQuery] = []
+    while len(queries) < count // 2:
+        trip = db.session.get(Trip, int(rng.choice(trip_ids)))
+        assert trip is not None
+        try:
+            coords = trip_route(trip).coords
+        except RoutingError:
+            continue
+        pickup = coords[int(rng.uniform(0.1, 0.4) * len(coords))]
+        dropoff = coords[int(rng.uniform(0.6, 0.9) * len(coords))]
+        day = trip.departure_at.astimezone(ZONE).date()
+        queries.append(search.SearchQuery(pickup=pickup, dropoff=dropoff, day=day))
+    while len(queries) < count:
+        a, b = demand.near(rng, demand.start_weight), demand.near(rng, demand.end_weight)
+        day = first_day + dt.timedelta(days=int(rng.integers(30)))
+        queries.append(search.SearchQuery(pickup=(a.lat, a.lon), dropoff=(b.lat, b.lon), day=day))
+    return queries
+
+
+def time_searches(queries: Sequence[search.SearchQuery]) -> tuple[list[float], int]:
+    seconds: list[float] = []
+    found = 0
+    for query in queries:
+        start = time.perf_counter()
+        with contextlib.suppress(search.SearchError):  # a point outside the region's roads
+            found += len(search.find(query))
+        seconds.append(time.perf_counter() - start)
+    return seconds, found
+
+
+def ms(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values) * 1000, q))
+
+
+def run_engine(name: str, url: str, graph_file: Path, sizes: Sequence[int], args: argparse.Namespace) -> None:
+    instance = Path(tempfile.mkdtemp())
+    app = make_app(url, graph_file, instance)
+    rng = np.random.default_rng(args.seed)
+    first_day = dt.date.today() + dt.timedelta(days=1)
+    with app.app_context():
+        demand = Demand.of_region()
+        all_ids: list[int] = []
+        for size in sizes:
+            ids, publish_s = publish(size - len(all_ids), demand, rng, first_day)
+            all_ids += ids
+            queries = searches(all_ids, demand, rng, first_day, args.searches)
+            time_searches(queries[:20])  # warm: the region's search spaces, the pool
+            seconds, found = time_searches(queries)
+            print(
+                f"{name:<10} {size:>7,} trips | publish median {ms(publish_s, 50):6.1f} ms "
+                f"p95 {ms(publish_s, 95):6.1f} | search p50 {ms(seconds, 50):6.1f} ms "
+                f"p95 {ms(seconds, 95):6.1f} p99 {ms(seconds, 99):6.1f} | "
+                f"{found / len(queries):.1f} trips found per search",
+                flush=True,
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--extract", default=str(REPO_ROOT.parent / "shared/data/porto_portugal.osm.pbf"))
+    parser.add_argument("--graph", help="reuse this graph file instead of building it")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--searches", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test_bench")
+    parser.add_argument("--engines", nargs="+", default=["sqlite", "postgresql"])
+    args = parser.parse_args(argv)
+
+    print(f"run of {dt.datetime.now():%Y-%m-%d %H:%M}, load average", *(f"{x:.2f}" for x in os.getloadavg()))
+    graph_file = Path(args.graph) if args.graph else Path(tempfile.mkdtemp()) / "porto.graph"
+    if not args.graph:
+        build_graph(args.extract).save(graph_file)
+    print(f"graph: {load_graph(graph_file).node_count:,} nodes")
+    urls = {"sqlite": f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}", "postgresql": args.pg_url}
+    for engine in args.engines:
+        run_engine(engine, urls[engine], graph_file, sorted(args.sizes), args)
+
+
+if __name__ == "__main__":
+    main()
