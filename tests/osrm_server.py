@@ -95,6 +95,8 @@ def osrm_binaries() -> OsrmBinaries:
         With :data:`NO_PYTHON` when there is no Python 3.12+ to install it with.
     """
     found = find_binaries()
+    if found is None and os.environ.get("OSRM_BIN"):
+        raise OsrmUnavailable("no osrm-extract, osrm-contract, osrm-routed and car.lua in $OSRM_BIN")
     if found is None:
         python = python_312()
         if python is None:
