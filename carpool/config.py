@@ -18,6 +18,13 @@ _DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("fr", "en"),
     "TIMEZONE": "Europe/Paris",
     "MAX_SNAP_M": 5_000.0,
+    # Who computes times and routes: "builtin" (the routing core's own contraction
+    # hierarchy on ROAD_GRAPH) or "osrm" (an osrm-routed server at OSRM_URL, prepared
+    # from the same extract as ROAD_GRAPH; see docs/OSRM.md). Points are snapped on
+    # ROAD_GRAPH either way. OSRM_TIMEOUT: seconds to wait for each of its answers.
+    "ROUTER_BACKEND": "builtin",
+    "OSRM_URL": "http://127.0.0.1:5001",
+    "OSRM_TIMEOUT": 10.0,
     # Side of the search index's cells: smaller reads fewer trips per search and
     # stores more rows per trip. Run 'flask trips reindex' after changing it.
     "SEARCH_CELL_M": 5_000.0,
@@ -85,6 +92,7 @@ _NUMBERS = {
     "MAX_SNAP_M": float,
     "SEARCH_CELL_M": float,
     "GEOCODER_TIMEOUT": float,
+    "OSRM_TIMEOUT": float,
     "MAIL_PORT": int,
     "LATE_CANCELLATION_HOURS": int,
     "RETENTION_MONTHS": int,

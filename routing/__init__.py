@@ -23,14 +23,17 @@ from .errors import (
     InvalidPointError,
     NoRouteError,
     PointOutOfAreaError,
+    RouterUnavailable,
     RoutingError,
 )
 from .graph import LatLon, RoadGraph, build_graph, load_graph
 from .osm import Place
+from .osrm import DEFAULT_OSRM_TIMEOUT_S, OsrmRouter
 from .router import Match, Route, Router
 
 __all__ = [
     "DEFAULT_CELL_M",
+    "DEFAULT_OSRM_TIMEOUT_S",
     "CellSpan",
     "EmptyGraphError",
     "GraphFileError",
@@ -38,11 +41,13 @@ __all__ = [
     "LatLon",
     "Match",
     "NoRouteError",
+    "OsrmRouter",
     "Place",
     "PointOutOfAreaError",
     "RoadGraph",
     "Route",
     "Router",
+    "RouterUnavailable",
     "RoutingError",
     "build_graph",
     "cell_bounds",

@@ -13,6 +13,7 @@ __all__ = [
     "InvalidPointError",
     "NoRouteError",
     "PointOutOfAreaError",
+    "RouterUnavailable",
     "RoutingError",
 ]
 
@@ -56,3 +57,17 @@ class GraphFileError(RoutingError):
 
 class EmptyGraphError(RoutingError):
     """An OpenStreetMap extract holds no drivable road network."""
+
+
+class RouterUnavailable(RoutingError):
+    """A routing server (such as OSRM) cannot be reached or gives no usable answer.
+
+    Attributes
+    ----------
+    url : str
+        The server's base address.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(f"the routing server at {url} is unavailable: {reason}")

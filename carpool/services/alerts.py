@@ -19,7 +19,7 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from routing import LatLon, RoutingError
+from routing import LatLon, RouterUnavailable, RoutingError
 
 from ..extensions import db
 from ..i18n import site_zone
@@ -384,12 +384,17 @@ def _in_good_standing() -> ColumnElement[bool]:
 
 
 def _passing(trip: Trip, alert: Alert, now: datetime) -> search.Passing | None:
-    found = search.passing_trips(
-        [trip],
-        (alert.origin_lat, alert.origin_lon),
-        (alert.destination_lat, alert.destination_lon),
-        accepts=_pickup_rule(alert, now),
-    )
+    try:
+        found = search.passing_trips(
+            [trip],
+            (alert.origin_lat, alert.origin_lon),
+            (alert.destination_lat, alert.destination_lon),
+            accepts=_pickup_rule(alert, now),
+        )
+    except RouterUnavailable as error:
+        # Alerts are a courtesy: while the routing server is down, none matches.
+        current_app.logger.error("alert %s not checked against trip %s: %s", alert.id, trip.id, error)
+        return None
     return found[0] if found else None
 
 

@@ -26,7 +26,7 @@ from geopy.adapters import URLLibAdapter
 from geopy.exc import GeopyError
 from geopy.geocoders import Nominatim
 
-from routing import Router, RoutingError
+from routing import OsrmRouter, Router, RoutingError
 
 from .roads import get_router
 
@@ -203,7 +203,7 @@ def _found(location: Any) -> Found | None:
     return Found(name=name, kind=kind, lat=lat, lon=lon, source_id=source_id[:40])
 
 
-def _inside(router: Router, found: Found) -> bool:
+def _inside(router: Router | OsrmRouter, found: Found) -> bool:
     """Whether a road of the region is near enough (``MAX_SNAP_M``) to route to it."""
     try:
         router.snap((found.lat, found.lon))

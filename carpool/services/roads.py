@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from routing import Route, Router, load_graph
+from routing import OsrmRouter, RoadGraph, Route, Router, load_graph
 
 from ..models import Trip
 
@@ -33,8 +33,17 @@ class RoadGraphMissing(RuntimeError):
     """No road graph has been imported yet (``flask graph import``)."""
 
 
-def get_router() -> Router:
-    """The app's :class:`routing.Router`, loading ``ROAD_GRAPH`` on first use."""
+def get_router() -> Router | OsrmRouter:
+    """The app's router, loading ``ROAD_GRAPH`` on first use: a :class:`routing.Router`,
+    or a :class:`routing.OsrmRouter` with ``ROUTER_BACKEND = "osrm"`` (same API).
+
+    Raises
+    ------
+    RoadGraphMissing
+        Before the first ``flask graph import``.
+    ValueError
+        For an unknown ``ROUTER_BACKEND`` or an invalid ``OSRM_URL``.
+    """
     router = current_app.extensions.get(_KEY)
     if router is None:
         with _lock:  # one load per process, even when requests arrive together
@@ -45,9 +54,20 @@ def get_router() -> Router:
                     raise RoadGraphMissing(
                         f"no road graph at {path}: run 'flask graph import EXTRACT.osm.pbf'"
                     )
-                router = Router(load_graph(path), max_snap_m=current_app.config["MAX_SNAP_M"])
+                router = _make_router(load_graph(path))
                 current_app.extensions[_KEY] = router
     return router
+
+
+def _make_router(graph: RoadGraph) -> Router | OsrmRouter:
+    config = current_app.config
+    backend = config.get("ROUTER_BACKEND", "builtin")
+    if backend == "builtin":
+        return Router(graph, max_snap_m=config["MAX_SNAP_M"])
+    if backend == "osrm":
+        timeout_s = float(config["OSRM_TIMEOUT"])
+        return OsrmRouter(graph, config["OSRM_URL"], max_snap_m=config["MAX_SNAP_M"], timeout_s=timeout_s)
+    raise ValueError(f"ROUTER_BACKEND must be 'builtin' or 'osrm', not {backend!r}")
 
 
 def cached_route(key: int, points: list[tuple[float, float]]) -> Route:

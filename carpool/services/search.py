@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
-from routing import LatLon, Match, Route, RoutingError
+from routing import LatLon, Match, Route, RouterUnavailable, RoutingError
 from routing.cells import cell_of
 
 from ..extensions import db
@@ -196,11 +196,15 @@ def passing_trips(
     ------
     routing.RoutingError
         For a pickup or drop-off that cannot be placed on the region's roads.
+    routing.RouterUnavailable
+        When the routing server (``ROUTER_BACKEND = "osrm"``) does not answer.
     """
     routable: list[tuple[Trip, Route]] = []
     for trip in trips:
         try:
             routable.append((trip, trip_route(trip)))
+        except RouterUnavailable:
+            raise  # a server that is down says nothing about the trip
         except RoutingError:
             current_app.logger.warning("trip %s cannot be routed in the imported region", trip.id)
     if not routable:
@@ -254,7 +258,11 @@ def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing, flo
     except RoutingError as error:
         raise SearchError(routing_problem(error)) from error
 
-    passing = passing_trips(_candidates(*cells, earliest, end), query.pickup, query.dropoff, accepts=rule)
+    try:
+        passing = passing_trips(_candidates(*cells, earliest, end), query.pickup, query.dropoff, accepts=rule)
+    except RouterUnavailable as error:
+        current_app.logger.error("search: %s", error)
+        raise SearchError(routing_problem(error)) from error
     scored = [(p, p.match.detour_s / 60 + _gap_minutes(p.pickup_at, query, zone) / 2) for p in passing]
     return sorted(scored, key=lambda found: (found[1], found[0].pickup_at))
 

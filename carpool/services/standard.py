@@ -583,9 +583,12 @@ def driver_regular_trips(query: RegularQuery, *, now: datetime | None = None) ->
     published = _published_series({trip.regular_id for trip in trips if trip.regular_id is not None})
     occurrences = [trip for trip in trips if trip.regular_id in published]
     accepts = _near_time_of_day(query)
-    passing = search.passing_trips(
-        occurrences, query.departure, query.arrival, accepts=lambda at: at >= now and accepts(at)
-    )
+    try:
+        passing = search.passing_trips(
+            occurrences, query.departure, query.arrival, accepts=lambda at: at >= now and accepts(at)
+        )
+    except RoutingError as error:  # the routing server is down
+        raise StandardApiError(routing_problem(error)) from error
     radii = (query.departure_radius_km, query.arrival_radius_km)
     by_series: dict[int, list[_Found]] = defaultdict(list)
     for found in _within_radii(

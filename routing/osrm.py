@@ -1,0 +1,386 @@
+"""Routing and matching with an OSRM server (osrm-routed's HTTP API).
+
+:class:`OsrmRouter` offers the public API of :class:`routing.Router` (``graph``,
+``max_snap_m``, ``snap``, ``route``, ``travel_time``, ``match``, ``match_many``), so
+that a site can use either. It keeps the region's :class:`RoadGraph`: points are
+snapped to the graph's nodes exactly as the built-in router snaps them (the search
+index's cells, the gazetteer and the stops all speak of graph nodes), and OSRM is
+asked for times, lengths and geometries between those nodes' coordinates.
+
+- :meth:`OsrmRouter.route` is one request to the ``route`` service through every stop
+  (``continue_straight=false``: each leg is the fastest path on its own, as the
+  built-in router's legs and the ``table`` service's times are). ``Route.coords`` is
+  OSRM's geometry. ``Route.nodes`` are the graph nodes that geometry passes through
+  (its points and the graph's intersections are the same OpenStreetMap nodes, so a
+  point within a metre of a node is that node; the other points are bends of a road)
+  and ``Route.node_time_s`` the time OSRM reaches each, from its per-segment
+  durations scaled so that every leg ends at its OSRM leg time (the per-segment
+  durations leave out turn penalties). The first node is the origin's stop and the
+  last the destination's. Where the two profiles open different roads, two
+  consecutive nodes need not be joined by one edge of the graph, but every node lies
+  on the road OSRM drives and the times follow the trip's own clock: what
+  :func:`routing.route_cells` (and the corridor code, which reads ``coords``) needs.
+- :meth:`OsrmRouter.match_many` is one request to the ``table`` service (sources: the
+  trips' stops but their last, the pickup and the drop-off; destinations: the stops
+  but the first, the pickup and the drop-off), fed to the built-in router's insertion
+  rule, so detours are computed exactly as :class:`routing.Router` computes them,
+  with OSRM's times.
+
+:func:`routing.detour_cells` still explores the graph's own times around each leg:
+where OSRM's times differ from the graph's a lot, the search index may list a few
+cells more or fewer than OSRM's detours would.
+
+Only the standard library speaks HTTP here. A server that cannot be reached, is too
+slow or answers something unusable raises :class:`RouterUnavailable`; OSRM's
+``NoRoute`` raises :class:`NoRouteError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any, Final
+
+from .errors import NoRouteError, PointOutOfAreaError, RouterUnavailable
+from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
+from .router import Match, Route, _best_insertion, _Times
+
+__all__ = ["DEFAULT_OSRM_TIMEOUT_S", "OsrmRouter"]
+
+#: Seconds to wait for an answer from the server.
+DEFAULT_OSRM_TIMEOUT_S: Final[float] = 10.0
+_INF: Final[float] = float("inf")
+#: OSRM's coordinates have 6 decimals (11 cm): a point this close to a node is the node.
+_SAME_NODE_M: Final[float] = 1.0
+
+
+class OsrmRouter:
+    """Routes and matches with an OSRM server, snapping on a :class:`RoadGraph`.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        The region's graph, built from the extract the server's data was prepared from.
+    url : str
+        The server's base address, such as ``http://127.0.0.1:5001``.
+    max_snap_m : float, optional
+        Points farther than this from every road are refused.
+    timeout_s : float, optional
+        Seconds to wait for each answer.
+    profile : str, optional
+        The profile name in the request's path (osrm-routed serves one profile, whatever
+        the name).
+
+    Raises
+    ------
+    ValueError
+        For an address that is not http(s) or a timeout that is not a positive number.
+
+    Examples
+    --------
+    Points are snapped on the graph, without the server; a request to a server that
+    does not answer raises :class:`RouterUnavailable`:
+
+    >>> from routing import build_graph
+    >>> router = OsrmRouter(build_graph(monaco_pbf), "http://127.0.0.1:9", timeout_s=2)
+    >>> router.snap((43.7311, 7.4197)) == router.graph.snap((43.7311, 7.4197))
+    True
+    >>> router.route((43.7311, 7.4197), (43.7476, 7.4336))
+    Traceback (most recent call last):
+    ...
+    routing.errors.RouterUnavailable: the routing server at http://127.0.0.1:9 is unavailable: ...
+    >>> OsrmRouter(router.graph, "ftp://example.org")
+    Traceback (most recent call last):
+    ...
+    ValueError: the OSRM address must be http:// or https://, not 'ftp://example.org'
+    """
+
+    def __init__(
+        self,
+        graph: RoadGraph,
+        url: str,
+        *,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        timeout_s: float = DEFAULT_OSRM_TIMEOUT_S,
+        profile: str = "driving",
+    ) -> None:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"the OSRM address must be http:// or https://, not {url!r}")
+        if isinstance(timeout_s, bool) or not (isinstance(timeout_s, Real) and timeout_s > 0):
+            raise ValueError(f"timeout_s must be a positive number of seconds, not {timeout_s!r}")
+        self.graph: RoadGraph = graph
+        self.url: str = url.rstrip("/")
+        self.max_snap_m: float = max_snap_m
+        self.timeout_s: float = float(timeout_s)
+        self.profile: str = profile
+
+    # -- public API ---------------------------------------------------------------
+
+    def snap(self, point: LatLon) -> int:
+        """The routable node nearest to ``point`` (see :meth:`RoadGraph.snap`)."""
+        return self.graph.snap(point, max_distance_m=self.max_snap_m)
+
+    def route(self, origin: LatLon, destination: LatLon, *, via: Sequence[LatLon] = ()) -> Route:
+        """The fastest route from ``origin`` through ``via`` (in order) to ``destination``.
+
+        Parameters
+        ----------
+        origin, destination : (float, float)
+            (lat, lon) in degrees.
+        via : sequence of (float, float), optional
+            Stopovers, visited in the given order.
+
+        Returns
+        -------
+        Route
+            OSRM's times, lengths and geometry between the snapped stops.
+
+        Raises
+        ------
+        InvalidPointError
+            For impossible coordinates.
+        PointOutOfAreaError
+            For a point too far from every road of the region.
+        NoRouteError
+            If no road joins two consecutive stops.
+        RouterUnavailable
+            If the server cannot be reached or gives no usable answer.
+        """
+        points = tuple(check_point(p) for p in (origin, *via, destination))
+        stops = tuple(self.snap(p) for p in points)
+        answer = self._request(
+            "route",
+            stops,
+            {
+                "overview": "full",
+                "geometries": "geojson",
+                "annotations": "duration,distance",
+                "steps": "false",
+                "continue_straight": "false",
+            },
+        )
+        try:
+            found = answer["routes"][0]
+            legs = found["legs"]
+            coords = [(float(lat), float(lon)) for lon, lat in found["geometry"]["coordinates"]]
+            leg_times = tuple(float(leg["duration"]) for leg in legs)
+            leg_lengths = tuple(float(leg["distance"]) for leg in legs)
+            segment_times = [_segment_times(leg) for leg in legs]
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            raise RouterUnavailable(self.url, f"unexpected route answer ({error!r})") from error
+        if len(legs) != len(stops) - 1 or len(coords) != 1 + sum(len(t) for t in segment_times):
+            raise RouterUnavailable(self.url, "the route's legs do not match its stops and geometry")
+        nodes, node_times = self._nodes_along(coords, _times_at_points(segment_times), stops)
+        return Route(
+            time_s=math.fsum(leg_times),
+            length_m=math.fsum(leg_lengths),
+            coords=coords,
+            nodes=nodes,
+            node_time_s=node_times,
+            stops=stops,
+            points=points,
+            leg_time_s=leg_times,
+            leg_length_m=leg_lengths,
+        )
+
+    def travel_time(self, source: LatLon, target: LatLon) -> float:
+        """Fastest travel time in seconds between two points (snapped); infinite when
+        no road joins them.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a point that cannot be placed on the region's roads.
+        RouterUnavailable
+            If the server cannot be reached or gives no usable answer.
+        """
+        s, t = self.snap(source), self.snap(target)
+        times, _ = self._table([s], [t])
+        return times[s][t]
+
+    def match(self, route: Route, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float) -> Match | None:
+        """Whether the driver of ``route`` can take a passenger from ``pickup`` to
+        ``dropoff`` with a detour of at most ``max_detour_s`` seconds (the rule of
+        :meth:`routing.Router.match`, with OSRM's times).
+
+        Returns
+        -------
+        Match or None
+            None when the smallest detour is larger than ``max_detour_s``.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a pickup or drop-off that cannot be placed on the road network.
+        ValueError
+            If ``max_detour_s`` is negative or not a number.
+        RouterUnavailable
+            If the server cannot be reached or gives no usable answer.
+        """
+        return self.match_many([route], pickup, dropoff, max_detour_s=max_detour_s)[0]
+
+    def match_many(
+        self, routes: Sequence[Route], pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
+    ) -> list[Match | None]:
+        """:meth:`match` for many trips at once, with one ``table`` request.
+
+        Returns
+        -------
+        list of Match or None
+            One entry per route, in the same order.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a pickup or drop-off that cannot be placed on the road network.
+        ValueError
+            If ``max_detour_s`` is negative or not a number.
+        RouterUnavailable
+            If the server cannot be reached or gives no usable answer (a server
+            started with a smaller ``--max-table-size`` than the request needs, too).
+        """
+        if isinstance(max_detour_s, bool) or not (isinstance(max_detour_s, Real) and max_detour_s >= 0):
+            raise ValueError(f"max_detour_s must be a non-negative number of seconds, not {max_detour_s!r}")
+        a, b = self.snap(pickup), self.snap(dropoff)
+        if not routes:
+            return []
+        sources = sorted({s for r in routes for s in r.stops[:-1]} | {a, b})
+        targets = sorted({t for r in routes for t in r.stops[1:]} | {a, b})
+        times, lengths = self._table(sources, targets)
+        to_a, to_b = (_Times(_column(times, p), _column(lengths, p)) for p in (a, b))
+        from_a, from_b = (_Times(times[p], lengths[p]) for p in (a, b))
+        a_to_b = (times[a][b], lengths[a][b], -1)
+        return [_best_insertion(r, a, b, to_a, to_b, from_a, from_b, a_to_b, max_detour_s) for r in routes]
+
+    # -- the server ---------------------------------------------------------------
+
+    def _table(
+        self, sources: Sequence[int], targets: Sequence[int]
+    ) -> tuple[dict[int, dict[int, float]], dict[int, dict[int, float]]]:
+        """Times and lengths from every source node to every target node (infinite
+        where no road joins them), as ``times[source][target]``."""
+        nodes = sorted(set(sources) | set(targets))
+        index = {node: i for i, node in enumerate(nodes)}
+        if len(nodes) == 1:
+            nodes *= 2  # OSRM asks for two coordinates at least
+        answer = self._request(
+            "table",
+            nodes,
+            {
+                "sources": ";".join(str(index[s]) for s in sources),
+                "destinations": ";".join(str(index[t]) for t in targets),
+                "annotations": "duration,distance",
+            },
+        )
+        try:
+            times = _matrix(answer["durations"], sources, targets)
+            lengths = _matrix(answer["distances"], sources, targets)
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            raise RouterUnavailable(self.url, f"unexpected table answer ({error!r})") from error
+        return times, lengths
+
+    def _request(self, service: str, nodes: Sequence[int], options: dict[str, str]) -> dict[str, Any]:
+        """OSRM's answer to ``service`` for the coordinates of ``nodes``.
+
+        Raises
+        ------
+        NoRouteError
+            For OSRM's ``NoRoute``.
+        RouterUnavailable
+            For anything else that is not ``Ok``.
+        """
+        places = ";".join(f"{lon:.7f},{lat:.7f}" for lat, lon in map(self.graph.node_latlon, nodes))
+        address = f"{self.url}/{service}/v1/{self.profile}/{places}?{urllib.parse.urlencode(options)}"
+        try:
+            with urllib.request.urlopen(address, timeout=self.timeout_s) as response:
+                body = response.read()
+        except urllib.error.HTTPError as error:
+            # OSRM explains its refusals (400) in a JSON body.
+            body = error.read()
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise RouterUnavailable(self.url, str(reason)) from error
+        try:
+            answer: dict[str, Any] = json.loads(body)
+        except ValueError as error:
+            raise RouterUnavailable(self.url, f"not a JSON answer to {service}") from error
+        code = answer.get("code") if isinstance(answer, dict) else None
+        if code == "NoRoute":
+            raise NoRouteError(f"no road joins nodes {list(nodes)} (OSRM: {answer.get('message', '')})")
+        if code != "Ok":
+            message = answer.get("message", "") if isinstance(answer, dict) else ""
+            raise RouterUnavailable(self.url, f"{service} answered {code!r}: {message}")
+        return answer
+
+    def _nodes_along(
+        self, coords: list[LatLon], times: list[float], stops: tuple[int, ...]
+    ) -> tuple[list[int], list[float]]:
+        """The graph nodes the geometry passes through, with the time OSRM reaches
+        them; starting at the first stop and ending at the last.
+
+        The geometry's points are OpenStreetMap nodes, and so are the graph's
+        intersections: a point within a metre of a graph node is that node. The
+        other points (bends of a road) are not nodes of the graph.
+        """
+        nodes, node_times = [stops[0]], [0.0]
+        for point, time_s in zip(coords, times, strict=True):
+            try:
+                node = self.graph.snap(point, max_distance_m=_SAME_NODE_M)
+            except PointOutOfAreaError:
+                continue  # a bend of the road
+            if node != nodes[-1]:
+                nodes.append(node)
+                node_times.append(time_s)
+        if nodes[-1] != stops[-1]:
+            nodes.append(stops[-1])
+            node_times.append(times[-1])
+        else:
+            node_times[-1] = times[-1]  # the arrival, not the first point near it
+        return nodes, node_times
+
+
+def _segment_times(leg: dict[str, Any]) -> list[float]:
+    """Time of each segment of a leg's geometry, scaled so that they add up to the
+    leg's time (OSRM's per-segment durations leave out turn penalties)."""
+    annotation = leg["annotation"]
+    durations = [float(d) for d in annotation["duration"]]
+    total, leg_time = math.fsum(durations), float(leg["duration"])
+    if total > 0:
+        return [d * leg_time / total for d in durations]
+    # A leg of zero-duration segments: share its time by distance, else evenly.
+    distances = [float(d) for d in annotation["distance"]]
+    length = math.fsum(distances)
+    if length > 0:
+        return [d * leg_time / length for d in distances]
+    return [leg_time / len(durations) for _ in durations] if durations else []
+
+
+def _times_at_points(segment_times: list[list[float]]) -> list[float]:
+    """Time from the start at each point of the whole geometry."""
+    times, clock = [0.0], 0.0
+    for leg in segment_times:
+        for t in leg:
+            clock += t
+            times.append(clock)
+    return times
+
+
+def _column(matrix: dict[int, dict[int, float]], target: int) -> dict[int, float]:
+    """Values from every source to ``target``."""
+    return {source: row[target] for source, row in matrix.items()}
+
+
+def _matrix(
+    rows: list[list[float | None]], sources: Sequence[int], targets: Sequence[int]
+) -> dict[int, dict[int, float]]:
+    """``rows[i][j]`` as ``{source: {target: value}}``, None (unreachable) as infinity."""
+    return {
+        s: {t: _INF if value is None else float(value) for t, value in zip(targets, row, strict=True)}
+        for s, row in zip(sources, rows, strict=True)
+    }
