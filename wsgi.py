@@ -1,5 +1,14 @@
-"""WSGI entry point: ``gunicorn wsgi:app``."""
+"""WSGI entry point: ``gunicorn -c gunicorn.conf.py wsgi:app``."""
 
 from carpool import create_app
+from carpool.services.roads import RoadGraphMissing, get_router
 
 app = create_app()
+
+# Load the region's road graph now, in gunicorn's master process when it preloads the
+# app (gunicorn.conf.py): the workers forked from it then share its memory.
+with app.app_context():
+    try:
+        get_router()
+    except RoadGraphMissing:
+        app.logger.warning("no road graph yet: run 'flask graph import EXTRACT.osm.pbf'")
