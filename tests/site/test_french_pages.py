@@ -143,6 +143,11 @@ def pages(client: FlaskClient) -> dict[str, str]:
         ),
         "ride requests": client.get("/requests"),
         "delete account": client.get("/account/delete"),
+        "api tokens": client.get("/account/tokens"),
+        "api token made": client.post(
+            "/account/tokens",
+            data={"token-name": "Téléphone", "token-csrf_token": token_of(client, "/account/profile")},
+        ),
         "regular trip form": client.get("/trips/regular/new"),
         "regular trip": client.get(
             client.post(
