@@ -383,7 +383,7 @@ def _in_good_standing() -> ColumnElement[bool]:
     )
 
 
-def _passing(trip: Trip, alert: Alert, now: datetime) -> search.Passing | None:
+def _passing(trip: Trip, alert: Alert, now: datetime) -> search.Passing[Trip] | None:
     try:
         found = search.passing_trips(
             [trip],
@@ -443,7 +443,7 @@ def match_published(trip_ids: Sequence[int], *, now: datetime | None = None) -> 
     return told
 
 
-def _request(alert: Alert, passing: search.Passing | None = None) -> RideRequest:
+def _request(alert: Alert, passing: search.Passing[Trip] | None = None) -> RideRequest:
     return RideRequest(
         alert_id=alert.id,
         passenger_id=alert.user_id,

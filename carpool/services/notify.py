@@ -164,7 +164,7 @@ def new_message(recipient: User, sender: User, conversation_id: int) -> None:
     )
 
 
-def alert_matched(alert: Alert, passing: Passing) -> None:
+def alert_matched(alert: Alert, passing: Passing[Trip]) -> None:
     """Tell a member that a trip passing their way was published: once per alert
     and trip, or once per alert and regular trip for all its dates (the mail's group
     is the pair's)."""

@@ -4,14 +4,16 @@ their way, within the detour each driver accepts (the routing core's ``match_man
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, selectinload
 
 from routing import LatLon, Match, Route, RouterUnavailable, RoutingError
@@ -19,13 +21,14 @@ from routing.cells import cell_of
 
 from ..extensions import db
 from ..i18n import site_zone
-from ..models import Trip, TripCell
+from ..models import Trip, TripCell, TripStop
 from . import places
 from .messages import ServiceError, routing_problem
-from .roads import get_router, trip_route
+from .roads import cached_route, get_router, trip_route
 
 __all__ = [
     "MAX_FLEX_DAYS",
+    "Candidate",
     "Passing",
     "SearchError",
     "SearchQuery",
@@ -148,42 +151,77 @@ def cell_near(point: LatLon) -> int:
     return cell_of(router.graph.node_latlon(node), cell_m=current_app.config["SEARCH_CELL_M"])
 
 
-def _candidates(pickup_cell: int, dropoff_cell: int, earliest: datetime, end: datetime) -> list[Trip]:
-    """Published trips of the dates whose search cells hold the pickup, then the
-    drop-off: the index built at publishing (see :mod:`routing.cells`) spares
+def _indexed(pickup_cell: int, dropoff_cell: int, earliest: datetime, end: datetime) -> Select[int]:
+    """The ids of the published trips of the dates whose search cells hold the pickup,
+    then the drop-off: the index built at publishing (see :mod:`routing.cells`) spares
     exact detours for every other trip. ``earliest`` is the earliest departure that
     can still reach the pickup in the window."""
     near_pickup, near_dropoff = aliased(TripCell), aliased(TripCell)
-    return list(
-        db.session.scalars(
-            select(Trip)
-            .join(near_pickup, (near_pickup.trip_id == Trip.id) & (near_pickup.cell == pickup_cell))
-            .join(near_dropoff, (near_dropoff.trip_id == Trip.id) & (near_dropoff.cell == dropoff_cell))
-            .where(
-                Trip.status == "published",
-                Trip.departure_at >= earliest,
-                Trip.departure_at <= end,
-                # The driver passes near the pickup before passing near the drop-off.
-                near_pickup.first_s <= near_dropoff.last_s,
-            )
-            .options(selectinload(Trip.stops), selectinload(Trip.driver))
+    return (
+        select(Trip.id)
+        .join(near_pickup, (near_pickup.trip_id == Trip.id) & (near_pickup.cell == pickup_cell))
+        .join(near_dropoff, (near_dropoff.trip_id == Trip.id) & (near_dropoff.cell == dropoff_cell))
+        .where(
+            Trip.status == "published",
+            Trip.departure_at >= earliest,
+            Trip.departure_at <= end,
+            # The driver passes near the pickup before passing near the drop-off.
+            near_pickup.first_s <= near_dropoff.last_s,
         )
     )
 
 
 @dataclass(frozen=True)
-class Passing:
+class Candidate:
+    """A trip the index proposes, with only what matching it needs. A search may
+    read hundreds in a busy region: as plain rows they cost a fraction of whole
+    trips with their stops and drivers, which only the trips that pass are loaded as."""
+
+    id: int
+    departure_at: datetime
+    max_detour_s: int
+    points: tuple[LatLon, ...]
+
+
+def _candidates(pickup_cell: int, dropoff_cell: int, earliest: datetime, end: datetime) -> list[Candidate]:
+    """The trips :func:`_indexed` names, in one query with their stops' points."""
+    chosen = _indexed(pickup_cell, dropoff_cell, earliest, end).subquery()
+    rows = db.session.execute(
+        select(Trip.id, Trip.departure_at, Trip.max_detour_s, TripStop.lat, TripStop.lon)
+        .join(chosen, chosen.c.id == Trip.id)
+        .join(TripStop, TripStop.trip_id == Trip.id)
+        .order_by(Trip.id, TripStop.position)
+    )
+    found: list[Candidate] = []
+    for (trip_id, departure_at, max_detour_s), stops in itertools.groupby(rows, key=lambda r: r[:3]):
+        points = tuple((lat, lon) for *_, lat, lon in stops)
+        found.append(Candidate(trip_id, departure_at, max_detour_s, points))
+    return found
+
+
+#: A trip as matching reads it: whole, or as the index's candidate.
+T = TypeVar("T", Trip, Candidate)
+
+
+@dataclass(frozen=True)
+class Passing(Generic[T]):
     """A trip whose driver can take the passenger: the exact match, and when."""
 
-    trip: Trip
+    trip: T
     match: Match
     pickup_at: datetime
     dropoff_at: datetime
 
 
+def _route_of(trip: Trip | Candidate) -> Route:
+    if isinstance(trip, Candidate):
+        return cached_route(trip.id, list(trip.points))
+    return trip_route(trip)
+
+
 def passing_trips(
-    trips: Sequence[Trip], pickup: LatLon, dropoff: LatLon, *, accepts: Callable[[datetime], bool]
-) -> list[Passing]:
+    trips: Sequence[T], pickup: LatLon, dropoff: LatLon, *, accepts: Callable[[datetime], bool]
+) -> list[Passing[T]]:
     """Of ``trips``, those whose driver can pick the passenger up at ``pickup`` and
     drop them at ``dropoff`` within the detour that driver accepts, reaching the
     pickup at a moment the passenger ``accepts``.
@@ -199,10 +237,10 @@ def passing_trips(
     routing.RouterUnavailable
         When the routing server (``ROUTER_BACKEND = "osrm"``) does not answer.
     """
-    routable: list[tuple[Trip, Route]] = []
+    routable: list[tuple[T, Route]] = []
     for trip in trips:
         try:
-            routable.append((trip, trip_route(trip)))
+            routable.append((trip, _route_of(trip)))
         except RouterUnavailable:
             raise  # a server that is down says nothing about the trip
         except RoutingError:
@@ -241,7 +279,7 @@ def pickup_rule(query: SearchQuery, *, now: datetime) -> Callable[[datetime], bo
     )
 
 
-def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing, float]]:
+def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing[Trip], float]]:
     """The trips that pass, each with its score, best first (see :func:`find`)."""
     _validate(query)
     moment = now or datetime.now(UTC)
@@ -264,10 +302,26 @@ def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing, flo
         current_app.logger.error("search: %s", error)
         raise SearchError(routing_problem(error)) from error
     scored = [(p, p.match.detour_s / 60 + _gap_minutes(p.pickup_at, query, zone) / 2) for p in passing]
-    return sorted(scored, key=lambda found: (found[1], found[0].pickup_at))
+    return sorted(_whole(scored), key=lambda found: (found[1], found[0].pickup_at))
 
 
-def find_passing(query: SearchQuery, *, now: datetime | None = None) -> list[Passing]:
+def _whole(scored: list[tuple[Passing[Candidate], float]]) -> list[tuple[Passing[Trip], float]]:
+    """The passing trips loaded whole (stops, driver), for their results."""
+    ids = [p.trip.id for p, _ in scored]
+    trips = {
+        trip.id: trip
+        for trip in db.session.scalars(
+            select(Trip).where(Trip.id.in_(ids)).options(selectinload(Trip.stops), selectinload(Trip.driver))
+        )
+    }
+    return [
+        (Passing(trip=trips[p.trip.id], match=p.match, pickup_at=p.pickup_at, dropoff_at=p.dropoff_at), score)
+        for p, score in scored
+        if p.trip.id in trips  # not deleted since
+    ]
+
+
+def find_passing(query: SearchQuery, *, now: datetime | None = None) -> list[Passing[Trip]]:
     """:func:`find`'s trips, in its order, with their exact matches (the pickup and
     drop-off nodes, the distance shared): for the partner API, which reports them.
 
@@ -322,7 +376,15 @@ def candidates_between(pickup: LatLon, dropoff: LatLon, earliest: datetime, end:
     routing.RoutingError
         For a point that cannot be placed on the region's roads.
     """
-    return _candidates(cell_near(pickup), cell_near(dropoff), earliest, end)
+    chosen = _indexed(cell_near(pickup), cell_near(dropoff), earliest, end)
+    return list(
+        db.session.scalars(
+            select(Trip)
+            .where(Trip.id.in_(chosen))
+            .order_by(Trip.id)
+            .options(selectinload(Trip.stops), selectinload(Trip.driver))
+        )
+    )
 
 
 def find_named(

@@ -203,7 +203,7 @@ def _trip_url(trip_id: int, pickup: LatLon, dropoff: LatLon) -> str:
 class _Found:
     """A trip that passes, with the passenger's own pickup and drop-off nodes."""
 
-    passing: search.Passing
+    passing: search.Passing[Trip]
     pickup: LatLon
     dropoff: LatLon
     walk_to_pickup_m: int
@@ -211,7 +211,7 @@ class _Found:
 
 
 def _within_radii(
-    passing: Sequence[search.Passing], departure: LatLon, arrival: LatLon, radii_km: tuple[float, float]
+    passing: Sequence[search.Passing[Trip]], departure: LatLon, arrival: LatLon, radii_km: tuple[float, float]
 ) -> Iterator[_Found]:
     """The trips whose pickup and drop-off nodes are within the radii of the asked points."""
     for p in passing:
