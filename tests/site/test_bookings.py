@@ -57,10 +57,12 @@ def test_request_accept_then_cancel_keeps_the_history(app: Flask, driver: int) -
         assert status(booking_id) == "requested"
         bookings.accept(booking_id, driver)
         assert status(booking_id) == "accepted" and get_trip(trip_id).seats_left == 1
-        bookings.cancel_booking(booking_id, passenger, "Plus besoin")
+        # Two hours before the departure: always after now (TOMORROW is 8 h away at the
+        # least), and within the late-cancellation delay whatever the hour of the run.
+        bookings.cancel_booking(booking_id, passenger, "Plus besoin", now=TOMORROW - timedelta(hours=2))
         view = bookings.get_booking(booking_id, passenger)
         assert [e.status for e in view.events] == ["requested", "accepted", "cancelled"]
-        assert view.events[-1].note == "Plus besoin" and view.late_cancellation  # the trip is tomorrow
+        assert view.events[-1].note == "Plus besoin" and view.late_cancellation
         assert get_trip(trip_id).seats_left == 3
         assert view.price_cents > 0 and view.message == "Bonjour, j’ai un petit sac."
 
