@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from flask import has_app_context
 
-__all__ = ["deliver_mail", "match_alerts"]
+__all__ = ["deliver_mail", "enqueue", "match_alerts"]
 
 T = TypeVar("T")
 
@@ -21,6 +21,16 @@ def _in_app(work: Callable[[], T]) -> T:
 
     with create_app().app_context():
         return work()
+
+
+def enqueue(queue: str, job: str, *args: object) -> None:
+    """Queue ``job`` (a dotted name of this module's) for the RQ workers of ``queue``,
+    in the Redis at REDIS_URL."""
+    from flask import current_app
+    from redis import Redis
+    from rq import Queue
+
+    Queue(queue, connection=Redis.from_url(current_app.config["REDIS_URL"])).enqueue(job, *args)
 
 
 def deliver_mail() -> int:

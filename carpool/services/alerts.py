@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from routing import LatLon, RouterUnavailable, RoutingError
 
+from .. import tasks
 from ..extensions import db
 from ..i18n import site_zone
 from ..models import Alert, AlertMatch, Trip, TripCell, User
@@ -421,11 +422,7 @@ def match_soon(trip_ids: Sequence[int], *, now: datetime | None = None) -> None:
     if not trip_ids:
         return
     if current_app.config.get("REDIS_URL"):
-        from redis import Redis
-        from rq import Queue
-
-        queue = Queue("alerts", connection=Redis.from_url(current_app.config["REDIS_URL"]))
-        queue.enqueue("carpool.tasks.match_alerts", list(trip_ids))
+        tasks.enqueue("alerts", "carpool.tasks.match_alerts", list(trip_ids))
         return
     match_published(trip_ids, now=now)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from .. import tasks
 from ..extensions import db
 from ..models import MailJob
 
@@ -86,12 +87,7 @@ def deliver_soon() -> None:
     if mode == "inline":
         deliver_due()
     elif mode == "rq":
-        from redis import Redis
-        from rq import Queue
-
-        Queue("mail", connection=Redis.from_url(current_app.config["REDIS_URL"])).enqueue(
-            "carpool.tasks.deliver_mail"
-        )
+        tasks.enqueue("mail", "carpool.tasks.deliver_mail")
     else:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         threading.Thread(target=_deliver_in, args=(app,), daemon=True).start()
