@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from . import commands
 from .charts import bar_chart
@@ -17,7 +17,7 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .forms import WEEKDAY_CHOICES
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .paths import ROOT
-from .services.roads import region_centre
+from .services.roads import RoadGraphMissing, region_centre
 
 __all__ = ["create_app"]
 
@@ -167,6 +167,19 @@ def _register_error_pages(app: Flask) -> None:
         if standard_api.serves(request.path):
             return standard_api.error_response(error)
         return render_template("errors/http.html", error=error), error.code or 500
+
+    @app.errorhandler(RoadGraphMissing)
+    def no_road_graph(error: RoadGraphMissing) -> ResponseReturnValue:
+        # A site being set up (or a graph file lost): say so, and that it is passing,
+        # on every front end, instead of an unexplained 500.
+        app.logger.error("%s", error)
+        from flask_babel import gettext as _
+
+        unavailable = ServiceUnavailable(
+            _("The region's road map is not loaded yet: searching and publishing trips will be back soon."),
+            retry_after=300,
+        )
+        return http_error(unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:

@@ -34,6 +34,9 @@ _DEFAULTS: dict[str, Any] = {
     # The site's address, for links in mails sent outside a request (commands, workers).
     "SITE_URL": "http://127.0.0.1:5000",
     "REDIS_URL": "",
+    # With REDIS_URL: how long the routes computed when publishing in bulk are kept
+    # there (under their stops), for the next week's same trips; 0: not kept.
+    "ROUTE_CACHE_DAYS": 14.0,
     "MAIL_SERVER": "",
     "MAIL_PORT": 587,
     "MAIL_USERNAME": "",
@@ -87,10 +90,13 @@ _DEFAULTS: dict[str, Any] = {
     # Where rate limits are counted: empty means REDIS_URL when there is one (shared
     # by every worker), else the process's memory.
     "RATELIMIT_STORAGE_URI": "",
+    # False turns every rate limit off (a load test on loopback; never a public site).
+    "RATELIMIT_ENABLED": True,
 }
 _NUMBERS = {
     "MAX_SNAP_M": float,
     "SEARCH_CELL_M": float,
+    "ROUTE_CACHE_DAYS": float,
     "GEOCODER_TIMEOUT": float,
     "OSRM_TIMEOUT": float,
     "MAIL_PORT": int,

@@ -1,14 +1,24 @@
-"""Background jobs run by RQ workers (``rq worker mail alerts`` with the site's
-environment) when REDIS_URL is set."""
+"""Background jobs run by RQ workers (``rq worker mail alerts routes`` with the
+site's environment) when REDIS_URL is set.
+
+A job run outside an app (a worker started by ``rq worker``) runs in an app made
+once per worker process: with ``--worker-class rq.worker.SimpleWorker`` the road
+graph is then loaded once, not for every job."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, TypeVar
 
-from flask import has_app_context
+from flask import Flask, has_app_context
 
-__all__ = ["deliver_mail", "enqueue", "match_alerts"]
+if TYPE_CHECKING:
+    from routing import RoutingError
+
+    from .services.route_jobs import RoutedTrip, TripToRoute
+
+__all__ = ["deliver_mail", "enqueue", "match_alerts", "route_trips"]
 
 T = TypeVar("T")
 
@@ -17,10 +27,15 @@ def _in_app(work: Callable[[], T]) -> T:
     """Run ``work`` in the app: the worker's own (the tests), else one made here."""
     if has_app_context():
         return work()
+    with _worker_app().app_context():
+        return work()
+
+
+@cache
+def _worker_app() -> Flask:
     from . import create_app
 
-    with create_app().app_context():
-        return work()
+    return create_app()
 
 
 def enqueue(queue: str, job: str, *args: object) -> None:
@@ -45,3 +60,10 @@ def match_alerts(trip_ids: list[int]) -> int:
     from .services.alerts import match_published
 
     return _in_app(lambda: match_published(trip_ids))
+
+
+def route_trips(trips: list[TripToRoute]) -> list[RoutedTrip | RoutingError]:
+    """Route a chunk of a bulk publishing (see :mod:`carpool.services.route_jobs`)."""
+    from .services.route_jobs import route_chunk
+
+    return _in_app(lambda: route_chunk(trips))

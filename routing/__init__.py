@@ -29,7 +29,7 @@ from .errors import (
 from .graph import LatLon, RoadGraph, build_graph, load_graph
 from .osm import Place
 from .osrm import DEFAULT_OSRM_TIMEOUT_S, OsrmRouter
-from .router import Match, Route, Router
+from .router import Legs, Match, Route, Router
 
 __all__ = [
     "DEFAULT_CELL_M",
@@ -39,6 +39,7 @@ __all__ = [
     "GraphFileError",
     "InvalidPointError",
     "LatLon",
+    "Legs",
     "Match",
     "NoRouteError",
     "OsrmRouter",

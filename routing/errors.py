@@ -46,6 +46,10 @@ class PointOutOfAreaError(RoutingError):
             f"of this region (limit {limit_m:,.0f} m)"
         )
 
+    def __reduce__(self) -> tuple[type[PointOutOfAreaError], tuple[tuple[float, float], float, float]]:
+        # Pickled as what it was made of (routing runs in worker processes too).
+        return (type(self), (self.point, self.distance_m, self.limit_m))
+
 
 class NoRouteError(RoutingError):
     """No road path joins two points."""
@@ -70,4 +74,8 @@ class RouterUnavailable(RoutingError):
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
+        self.reason = reason
         super().__init__(f"the routing server at {url} is unavailable: {reason}")
+
+    def __reduce__(self) -> tuple[type[RouterUnavailable], tuple[str, str]]:
+        return (type(self), (self.url, self.reason))

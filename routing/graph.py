@@ -13,6 +13,7 @@ load); :attr:`RoadGraph.nx` builds the equivalent :class:`networkx.DiGraph` on d
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -125,6 +126,17 @@ class RoadGraph:
     @property
     def edge_count(self) -> int:
         return len(self.network.tail)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short digest of the nodes and roads. Node ids and times kept from this
+        graph (a trip's :class:`routing.Legs`) hold for another graph only if it has
+        the same fingerprint: a new import renumbers nodes and changes times."""
+        digest = hashlib.blake2b(digest_size=8)
+        network = self.network
+        for array in (network.lat, network.lon, network.tail, network.head, network.time_s):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
 
     @cached_property
     def _kdtree(self) -> cKDTree:

@@ -48,7 +48,7 @@ from typing import Any, Final
 
 from .errors import NoRouteError, PointOutOfAreaError, RouterUnavailable
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
-from .router import Match, Route, _best_insertion, _Times
+from .router import Legs, Match, Route, _best_insertion, _Times
 
 __all__ = ["DEFAULT_OSRM_TIMEOUT_S", "OsrmRouter"]
 
@@ -204,7 +204,9 @@ class OsrmRouter:
         times, _ = self._table([s], [t])
         return times[s][t]
 
-    def match(self, route: Route, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float) -> Match | None:
+    def match(
+        self, route: Route | Legs, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
+    ) -> Match | None:
         """Whether the driver of ``route`` can take a passenger from ``pickup`` to
         ``dropoff`` with a detour of at most ``max_detour_s`` seconds (the rule of
         :meth:`routing.Router.match`, with OSRM's times).
@@ -226,7 +228,7 @@ class OsrmRouter:
         return self.match_many([route], pickup, dropoff, max_detour_s=max_detour_s)[0]
 
     def match_many(
-        self, routes: Sequence[Route], pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
+        self, routes: Sequence[Route | Legs], pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
     ) -> list[Match | None]:
         """:meth:`match` for many trips at once, with one ``table`` request.
 

@@ -33,7 +33,7 @@ from .ch import SearchSpace
 from .errors import NoRouteError
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
 
-__all__ = ["Match", "Route", "Router"]
+__all__ = ["Legs", "Match", "Route", "Router"]
 
 _INF: Final[float] = float("inf")
 #: Search spaces kept in memory (a few kB each).
@@ -73,6 +73,46 @@ class Route:
     points: tuple[LatLon, ...]
     leg_time_s: tuple[float, ...]
     leg_length_m: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Legs:
+    """What matching reads of a trip: its stops' nodes and the legs between them.
+
+    A :class:`Route` has these too; a site that keeps them when a trip is published
+    matches it without routing it again, and without its geometry in memory.
+
+    Attributes
+    ----------
+    stops : tuple of int
+        Snapped nodes of the origin, the via points and the destination.
+    leg_time_s, leg_length_m : tuple of float
+        Time and length between consecutive stops.
+
+    Raises
+    ------
+    ValueError
+        Unless there is one leg fewer than stops, and at least one.
+
+    Examples
+    --------
+    >>> Legs(stops=(4, 9), leg_time_s=(300.0,), leg_length_m=(4200.0,)).leg_time_s
+    (300.0,)
+    """
+
+    stops: tuple[int, ...]
+    leg_time_s: tuple[float, ...]
+    leg_length_m: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        legs = len(self.stops) - 1
+        if legs < 1 or len(self.leg_time_s) != legs or len(self.leg_length_m) != legs:
+            raise ValueError(f"{len(self.stops)} stops need {max(legs, 1)} legs of time and length")
+
+    @classmethod
+    def of(cls, route: Route) -> Legs:
+        """The legs of a route."""
+        return cls(stops=route.stops, leg_time_s=route.leg_time_s, leg_length_m=route.leg_length_m)
 
 
 @dataclass(frozen=True)
@@ -216,7 +256,9 @@ class Router:
         s, t = self.snap(source), self.snap(target)
         return self._meet(self._space(s, True), self._space(t, False))[0]
 
-    def match(self, route: Route, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float) -> Match | None:
+    def match(
+        self, route: Route | Legs, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
+    ) -> Match | None:
         """Whether the driver of ``route`` can take a passenger from ``pickup`` to
         ``dropoff`` with a detour of at most ``max_detour_s`` seconds.
 
@@ -240,9 +282,10 @@ class Router:
         return self.match_many([route], pickup, dropoff, max_detour_s=max_detour_s)[0]
 
     def match_many(
-        self, routes: Sequence[Route], pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
+        self, routes: Sequence[Route | Legs], pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
     ) -> list[Match | None]:
         """:meth:`match` for many trips at once, sharing the request's searches.
+        A trip may be given by its :class:`Legs` alone.
 
         Returns
         -------
@@ -459,7 +502,7 @@ def _parent_chain(space: SearchSpace, node: int, back_end: NDArray[np.int32]) ->
 
 
 def _best_insertion(
-    route: Route,
+    route: Route | Legs,
     a: int,
     b: int,
     to_a: _Times,

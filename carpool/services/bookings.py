@@ -21,7 +21,7 @@ from ..i18n import site_zone
 from ..models import Booking, RegularTrip, Trip, User
 from . import mail, notify, reviews, seats, standing
 from .messages import DateText, ServiceError, routing_problem
-from .roads import get_router, trip_route
+from .roads import get_router, trip_legs
 from .search import leg_price_cents
 from .text import clean_name, clean_text
 from .trips import TripNotFound, label
@@ -142,7 +142,7 @@ def _book(
         raise BookingError(_l("Ask for between 1 and %(most)d seats.", most=trip.seats))
     try:
         match = get_router().match(
-            trip_route(trip), request.pickup, request.dropoff, max_detour_s=trip.max_detour_s
+            trip_legs(trip), request.pickup, request.dropoff, max_detour_s=trip.max_detour_s
         )
     except RoutingError as error:
         raise BookingError(routing_problem(error)) from error

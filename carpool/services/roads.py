@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import current_app
 
-from routing import OsrmRouter, RoadGraph, Route, Router, load_graph
+from routing import Legs, OsrmRouter, RoadGraph, Route, Router, load_graph
 
 from ..models import Trip
 
@@ -20,6 +21,8 @@ __all__ = [
     "get_router",
     "region_centre",
     "remember_route",
+    "stored_legs",
+    "trip_legs",
     "trip_route",
 ]
 
@@ -101,6 +104,36 @@ def trip_route(trip: Trip) -> Route:
         If the trip's stops are not in the region any more (a new region imported).
     """
     return cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
+
+
+#: A stop as the database keeps it for matching: (node, leg time, leg length).
+StoredStop = tuple[int | None, float | None, float | None]
+
+
+def stored_legs(graph_key: str | None, stops: Sequence[StoredStop]) -> Legs | None:
+    """The legs a trip's stops keep (see :func:`carpool.services.trips.publish`), if
+    they were computed on the road graph loaded now; else None (a trip published
+    before a new import, or before stops kept them)."""
+    if graph_key is None or graph_key != get_router().graph.fingerprint:
+        return None
+    nodes = [node for node, _, _ in stops]
+    times = [time_s for _, time_s, _ in stops[:-1]]
+    lengths = [length_m for _, _, length_m in stops[:-1]]
+    if None in nodes or None in times or None in lengths:
+        return None
+    return Legs(stops=tuple(nodes), leg_time_s=tuple(times), leg_length_m=tuple(lengths))  # type: ignore[arg-type]
+
+
+def trip_legs(trip: Trip) -> Legs | Route:
+    """What matching a trip needs: the legs its stops keep, or else its route.
+
+    Raises
+    ------
+    routing.RoutingError
+        If the trip must be routed and its stops are not in the region any more.
+    """
+    stops = [(s.node, s.leg_time_s, s.leg_length_m) for s in trip.stops]
+    return stored_legs(trip.graph_key, stops) or trip_route(trip)
 
 
 def remember_route(key: int, route: Route) -> None:

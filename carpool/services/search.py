@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, selectinload
 
-from routing import LatLon, Match, Route, RouterUnavailable, RoutingError
+from routing import LatLon, Legs, Match, Route, RouterUnavailable, RoutingError
 from routing.cells import cell_of
 
 from ..extensions import db
@@ -24,7 +24,7 @@ from ..i18n import site_zone
 from ..models import Trip, TripCell, TripStop
 from . import places
 from .messages import ServiceError, routing_problem
-from .roads import cached_route, get_router, trip_route
+from .roads import cached_route, get_router, stored_legs, trip_legs
 
 __all__ = [
     "MAX_FLEX_DAYS",
@@ -175,27 +175,43 @@ def _indexed(pickup_cell: int, dropoff_cell: int, earliest: datetime, end: datet
 class Candidate:
     """A trip the index proposes, with only what matching it needs. A search may
     read hundreds in a busy region: as plain rows they cost a fraction of whole
-    trips with their stops and drivers, which only the trips that pass are loaded as."""
+    trips with their stops and drivers, which only the trips that pass are loaded as.
+    ``legs``: those its stops keep, when they hold for the graph loaded now."""
 
     id: int
     departure_at: datetime
     max_detour_s: int
     points: tuple[LatLon, ...]
+    legs: Legs | None
 
 
 def _candidates(pickup_cell: int, dropoff_cell: int, earliest: datetime, end: datetime) -> list[Candidate]:
-    """The trips :func:`_indexed` names, in one query with their stops' points."""
+    """The trips :func:`_indexed` names, in one query with their stops."""
     chosen = _indexed(pickup_cell, dropoff_cell, earliest, end).subquery()
     rows = db.session.execute(
-        select(Trip.id, Trip.departure_at, Trip.max_detour_s, TripStop.lat, TripStop.lon)
+        select(
+            Trip.id,
+            Trip.departure_at,
+            Trip.max_detour_s,
+            Trip.graph_key,
+            TripStop.lat,
+            TripStop.lon,
+            TripStop.node,
+            TripStop.leg_time_s,
+            TripStop.leg_length_m,
+        )
         .join(chosen, chosen.c.id == Trip.id)
         .join(TripStop, TripStop.trip_id == Trip.id)
         .order_by(Trip.id, TripStop.position)
     )
     found: list[Candidate] = []
-    for (trip_id, departure_at, max_detour_s), stops in itertools.groupby(rows, key=lambda r: r[:3]):
-        points = tuple((lat, lon) for *_, lat, lon in stops)
-        found.append(Candidate(trip_id, departure_at, max_detour_s, points))
+    for (trip_id, departure_at, max_detour_s, graph_key), group in itertools.groupby(
+        rows, key=lambda r: r[:4]
+    ):
+        stops = [row[4:] for row in group]
+        points = tuple((lat, lon) for lat, lon, *_ in stops)
+        legs = stored_legs(graph_key, [(node, time_s, length_m) for _, _, node, time_s, length_m in stops])
+        found.append(Candidate(trip_id, departure_at, max_detour_s, points, legs))
     return found
 
 
@@ -213,10 +229,10 @@ class Passing(Generic[T]):
     dropoff_at: datetime
 
 
-def _route_of(trip: Trip | Candidate) -> Route:
+def _legs_of(trip: Trip | Candidate) -> Legs | Route:
     if isinstance(trip, Candidate):
-        return cached_route(trip.id, list(trip.points))
-    return trip_route(trip)
+        return trip.legs or cached_route(trip.id, list(trip.points))
+    return trip_legs(trip)
 
 
 def passing_trips(
@@ -237,10 +253,10 @@ def passing_trips(
     routing.RouterUnavailable
         When the routing server (``ROUTER_BACKEND = "osrm"``) does not answer.
     """
-    routable: list[tuple[T, Route]] = []
+    routable: list[tuple[T, Legs | Route]] = []
     for trip in trips:
         try:
-            routable.append((trip, _route_of(trip)))
+            routable.append((trip, _legs_of(trip)))
         except RouterUnavailable:
             raise  # a server that is down says nothing about the trip
         except RoutingError:

@@ -35,7 +35,7 @@ from routing import RoutingError
 from ..extensions import db
 from ..i18n import site_zone
 from ..models import Booking, Trip
-from .roads import RoadGraphMissing, get_router, trip_route
+from .roads import RoadGraphMissing, get_router, trip_legs
 
 __all__ = [
     "MONTHS",
@@ -172,7 +172,7 @@ def shared_length_m(booking: Booking) -> float | None:
         return cache[booking.id]
     try:
         match = get_router().match(
-            trip_route(booking.trip),
+            trip_legs(booking.trip),
             (booking.pickup_lat, booking.pickup_lon),
             (booking.dropoff_lat, booking.dropoff_lon),
             max_detour_s=math.inf,

@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from shapely.geometry import LineString
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from routing import LatLon, Route, RoutingError
 from routing.cells import CellSpan, detour_cells
@@ -20,15 +21,20 @@ from routing.cells import CellSpan, detour_cells
 from ..extensions import db
 from ..i18n import site_zone
 from ..models import Booking, Trip, TripCell, TripStop, User
-from . import alerts, flags, mail, notify, places, seats, standing
+from . import alerts, flags, mail, notify, places, route_jobs, seats, standing
 from .messages import FieldError, Money, ServiceError, routing_problem
 from .roads import forget_route, get_router, remember_route, trip_route
+from .route_jobs import RoutedTrip
 from .text import clean_name, clean_text
+
+#: A route, or what publishing keeps of one.
+R = TypeVar("R", Route, RoutedTrip)
 
 __all__ = [
     "LUGGAGE_SIZES",
     "MAX_STOPOVERS",
     "AboveCeiling",
+    "BulkResult",
     "NamedTrip",
     "NotYourTrip",
     "StopInput",
@@ -48,6 +54,7 @@ __all__ = [
     "hide",
     "label",
     "publish",
+    "publish_many",
     "publish_named",
     "publish_occurrences",
     "reindex",
@@ -183,12 +190,16 @@ def _route(draft: TripDraft) -> Route:
         route = get_router().route(points[0], points[-1], via=points[1:-1])
     except RoutingError as error:
         raise TripError(routing_problem(error)) from error
+    return _long_enough(route)
+
+
+def _long_enough(route: R) -> R:
     if route.length_m < 500:
         raise TripError(_l("The origin and the destination are the same place."))
     return route
 
 
-def _contribution(draft: TripDraft, route: Route) -> int:
+def _contribution(draft: TripDraft, route: Route | RoutedTrip) -> int:
     ceiling = contribution_ceiling_cents(route.length_m)
     if draft.contribution_cents is None:
         return suggested_contribution_cents(route.length_m)
@@ -204,7 +215,7 @@ def _contribution(draft: TripDraft, route: Route) -> int:
     return draft.contribution_cents
 
 
-def _fill(trip: Trip, draft: TripDraft, route: Route) -> None:
+def _fill(trip: Trip, draft: TripDraft, route: Route | RoutedTrip) -> None:
     """Write a checked draft and its route into ``trip`` (new or changed); refuses
     before changing anything."""
     contribution = _contribution(draft, route)
@@ -245,16 +256,32 @@ def _index(trip: Trip, route: Route, spans: list[CellSpan] | None = None) -> Non
         TripCell(trip_id=trip.id, cell=span.cell, first_s=span.first_s, last_s=span.last_s)
         for span in (spans if spans is not None else _cell_spans(route, trip.max_detour_s))
     )
+    _keep_legs(trip, route)
+
+
+def _keep_legs(trip: Trip, route: Route | RoutedTrip) -> None:
+    """Keep the route's stop nodes and legs with the trip's stops: what a search
+    matches it on (:class:`routing.Legs`), without routing it again in any worker."""
+    trip.graph_key = get_router().graph.fingerprint
+    legs = zip(route.leg_time_s, route.leg_length_m, strict=True)
+    for stop, node, (time_s, length_m) in zip(
+        trip.stops, route.stops, itertools.chain(legs, [(None, None)]), strict=True
+    ):
+        stop.node, stop.leg_time_s, stop.leg_length_m = node, time_s, length_m
 
 
 def _checked(driver_id: int, draft: TripDraft, now: datetime | None) -> Route:
+    _may_publish(driver_id, draft, now)
+    return _route(draft)
+
+
+def _may_publish(driver_id: int, draft: TripDraft, now: datetime | None) -> None:
     if db.session.get(User, driver_id) is None:
         raise TripError(_l("Unknown driver."))
     refused = standing.refusal(driver_id, now)
     if refused is not None:
         raise TripError(refused)
     _validate(draft, now or datetime.now(UTC))
-    return _route(draft)
 
 
 @contextmanager
@@ -316,6 +343,97 @@ def publish(
     mail.deliver_soon()
     alerts.match_soon([one.id for one in published], now=now)
     return trip.id
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What :func:`publish_many` did, draft by draft (in the order given)."""
+
+    #: The new trip's id, or None for a draft refused.
+    ids: tuple[int | None, ...]
+    #: Why each refused draft (by its position) was refused.
+    refused: dict[int, TripError]
+
+
+def publish_many(drafts: Sequence[tuple[int, TripDraft]], *, now: datetime | None = None) -> BulkResult:
+    """Publish many trips at once, each ``(driver_id, draft)`` checked, priced and
+    indexed as by :func:`publish`: an association bringing its members' trips over
+    from another platform, a partner's batch. Routing, the bulk of the work, is
+    shared out to the RQ workers of the ``routes`` queue when there are some (see
+    :mod:`carpool.services.route_jobs`); the trips are then stored in one
+    transaction and the alerts matched once for all.
+
+    A draft that breaks a rule is left out and reported in ``refused`` (attempts
+    above the contribution ceiling are flagged, as by :func:`publish`); the others
+    are published. No return trips here: publish them as drafts of their own.
+
+    Raises
+    ------
+    routing.RouterUnavailable
+        When the routing server (``ROUTER_BACKEND = "osrm"``) does not answer:
+        nothing is published.
+    """
+    refused: dict[int, TripError] = {}
+    checked: list[int] = []
+    for position, (driver_id, draft) in enumerate(drafts):
+        try:
+            _may_publish(driver_id, draft, now)
+        except TripError as error:
+            refused[position] = error
+        else:
+            checked.append(position)
+    routed = route_jobs.route_all(
+        [
+            route_jobs.TripToRoute(
+                tuple((s.lat, s.lon) for s in drafts[p][1].stops), drafts[p][1].max_detour_min * 60
+            )
+            for p in checked
+        ]
+    )
+    stored: dict[int, tuple[Trip, RoutedTrip]] = {}
+    for position, result in zip(checked, routed, strict=True):
+        driver_id, draft = drafts[position]
+        try:
+            route = _long_enough(_routed(result))
+            trip = Trip(driver_id=driver_id)
+            _fill(trip, draft, route)
+        except TripError as error:
+            refused[position] = error
+            continue
+        _keep_legs(trip, route)
+        stored[position] = (trip, route)
+    _store_many(list(stored.values()))
+    db.session.commit()
+    for position in (p for p in refused if isinstance(refused[p], AboveCeiling)):
+        above = refused[position]
+        assert isinstance(above, AboveCeiling)
+        flags.above_ceiling(drafts[position][0], above.asked_cents, above.ceiling_cents)
+    ids = tuple(stored[p][0].id if p in stored else None for p in range(len(drafts)))
+    mail.deliver_soon()
+    alerts.match_soon([trip.id for trip, _ in stored.values()], now=now)
+    return BulkResult(ids=ids, refused=refused)
+
+
+def _routed(result: RoutedTrip | RoutingError) -> RoutedTrip:
+    if isinstance(result, RoutingError):
+        raise TripError(routing_problem(result))
+    return result
+
+
+def _store_many(trips: list[tuple[Trip, RoutedTrip]]) -> None:
+    """Insert trips with their stops, then their cells in one statement: a batch of
+    thousands costs a few statements, not one per row."""
+    db.session.add_all(trip for trip, _ in trips)
+    db.session.flush()
+    cells = [
+        {"trip_id": trip.id, "cell": span.cell, "first_s": span.first_s, "last_s": span.last_s}
+        for trip, route in trips
+        for span in route.spans
+    ]
+    if cells:
+        db.session.execute(insert(TripCell), cells)
+    for trip, _ in trips:
+        flags.trip_published(trip)
 
 
 def publish_occurrences(

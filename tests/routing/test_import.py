@@ -96,6 +96,12 @@ def test_save_and_load_round_trip(monaco: RoadGraph, tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.network.time_s, monaco.network.time_s)
     np.testing.assert_array_equal(loaded.hierarchy.rank, monaco.hierarchy.rank)
     assert loaded.places == monaco.places
+    assert loaded.fingerprint == monaco.fingerprint
+
+
+def test_the_fingerprint_tells_graphs_apart(monaco: RoadGraph, saint_barthelemy: RoadGraph) -> None:
+    assert len(monaco.fingerprint) == 16
+    assert monaco.fingerprint != saint_barthelemy.fingerprint
 
 
 def test_small_extracts(saint_barthelemy: RoadGraph, paris: RoadGraph) -> None:

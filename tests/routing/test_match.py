@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing import InvalidPointError, Match, PointOutOfAreaError, RoadGraph, Router
+from routing import InvalidPointError, Legs, Match, PointOutOfAreaError, RoadGraph, Router
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -112,6 +112,29 @@ def test_match_many_agrees_with_match(monaco: RoadGraph, monaco_router: Router) 
     assert many == one_by_one
     assert any(isinstance(m, Match) for m in many) and None in many
     assert monaco_router.match_many([], pickup, dropoff, max_detour_s=300) == []
+
+
+def test_a_trip_is_matched_on_its_legs_alone(monaco: RoadGraph, monaco_router: Router) -> None:
+    """What a site keeps of a route (stop nodes, legs) matches exactly as the route."""
+    at = monaco.node_latlon
+    n = monaco.node_count
+    routes = [monaco_router.route(at(k * 53 % n), at(k * 97 % n), via=[at(k * 11 % n)]) for k in range(1, 30)]
+    pickup, dropoff = at(routes[0].nodes[len(routes[0].nodes) // 4]), at(routes[0].nodes[-2])
+    legs = [Legs(stops=r.stops, leg_time_s=r.leg_time_s, leg_length_m=r.leg_length_m) for r in routes]
+    assert legs == [Legs.of(r) for r in routes]
+    by_legs = monaco_router.match_many(legs, pickup, dropoff, max_detour_s=300)
+    assert by_legs == monaco_router.match_many(routes, pickup, dropoff, max_detour_s=300)
+    assert by_legs[0] is not None
+
+
+@pytest.mark.parametrize(
+    ("stops", "times", "lengths"), [((1,), (), ()), ((1, 2), (), ()), ((1, 2, 3), (1.0,), (1.0, 2.0))]
+)
+def test_legs_that_do_not_join_the_stops_are_refused(
+    stops: tuple[int, ...], times: tuple[float, ...], lengths: tuple[float, ...]
+) -> None:
+    with pytest.raises(ValueError):
+        Legs(stops=stops, leg_time_s=times, leg_length_m=lengths)
 
 
 def test_bad_requests(monaco_router: Router) -> None:

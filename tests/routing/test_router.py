@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import pickle
 import random
 
 import networkx as nx
 import pytest
 
+import routing
 from routing import InvalidPointError, PointOutOfAreaError, RoadGraph, Router
 
 MONACO_PALACE = (43.7311, 7.4197)
@@ -124,3 +126,19 @@ def test_travel_time(monaco: RoadGraph, monaco_router: Router) -> None:
 def test_router_options_are_checked(monaco: RoadGraph) -> None:
     with pytest.raises(ValueError):
         Router(monaco, space_cache_size=0)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        routing.PointOutOfAreaError((43.7, 7.4), 12_000.0, 5_000.0),
+        routing.RouterUnavailable("http://127.0.0.1:5001", "connection refused"),
+        routing.NoRouteError("no road"),
+        routing.InvalidPointError("impossible coordinates"),
+    ],
+)
+def test_errors_survive_pickling(error: routing.RoutingError) -> None:
+    """Routes computed in worker processes send their errors back pickled."""
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and str(again) == str(error)
+    assert vars(again) == vars(error)

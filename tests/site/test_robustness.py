@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -11,7 +12,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from carpool.extensions import db
 from carpool.models import Trip
-from carpool.services.roads import cached_route
+from carpool.services.roads import cached_route, forget_router
 from carpool.services.trips import TripError, cancel, get_trip, publish, update
 from tests.site.test_auth import token_of
 from tests.site.test_pages import PASSWORD, signed_in  # noqa: F401
@@ -129,3 +130,25 @@ def test_an_alert_more_than_a_year_ahead_is_refused(signed_in: FlaskClient) -> N
         },
     )
     assert "jusqu’à un an à l’avance" in signed_in.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_site_without_its_road_map_says_so(app: Flask, client: FlaskClient) -> None:
+    """Before the first 'flask graph import' (or with the graph file lost), searches
+    answer 503 with a message that says why, on the pages and in the API."""
+    Path(app.config["ROAD_GRAPH"]).unlink()
+    with app.app_context():
+        forget_router()
+    day = (date.today() + timedelta(days=1)).isoformat()
+    api = client.get(
+        f"/api/v1/search?from=43.7311,7.4197&to=43.7476,7.4336&date={day}", headers={"Accept-Language": "en"}
+    )
+    assert api.status_code == 503
+    assert api.mimetype == "application/problem+json"
+    assert "road map is not loaded yet" in api.get_json()["detail"]
+    assert 0 < int(api.headers["Retry-After"]) <= 300
+    page = client.get(
+        f"/search?origin=43.7311,7.4197&destination=43.7476,7.4336&day={day}",
+        headers={"Accept-Language": "fr"},
+    )
+    assert page.status_code == 503
+    assert "carte routière" in page.get_data(as_text=True)

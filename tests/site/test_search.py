@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from carpool.extensions import db
 from carpool.models import Trip
-from carpool.services import search
-from carpool.services.roads import get_router
+from carpool.services import roads, search
+from carpool.services.roads import forget_route, get_router
 from carpool.services.search import SearchError, SearchQuery, find, leg_price_cents
 from carpool.services.trips import StopInput, TripError, contribution_ceiling_cents, publish
 from tests.site.test_trips import LARVOTTO, PALACE, TOMORROW, draft
@@ -150,6 +150,31 @@ def test_trips_of_a_former_region_are_skipped(app: Flask, driver: int, runner, e
             )
 
 
+def test_searches_match_trips_on_the_legs_they_keep(app: Flask, driver: int) -> None:
+    """Publishing keeps the stops' nodes and legs: a search matches the trip on them,
+    without routing it; legs of another graph are not trusted, the trip is routed."""
+    pickup, dropoff = on_the_way(app)
+    query = SearchQuery(pickup=pickup, dropoff=dropoff, day=TOMORROW.date())
+    with app.app_context():
+        trip_id = publish(driver, draft())
+        trip = db.session.get(Trip, trip_id)
+        assert trip is not None
+        route = get_router().route((PALACE.lat, PALACE.lon), (LARVOTTO.lat, LARVOTTO.lon))
+        assert trip.graph_key == get_router().graph.fingerprint
+        assert [stop.node for stop in trip.stops] == list(route.stops)
+        assert [stop.leg_time_s for stop in trip.stops] == [*route.leg_time_s, None]
+        routed = app.extensions[roads._ROUTES_KEY]
+
+        forget_route(trip_id)
+        assert [r.trip_id for r in find(query)] == [trip_id]
+        assert trip_id not in routed  # matched on its legs
+
+        trip.graph_key = "0" * 16  # as after a new import, before 'flask trips reindex'
+        db.session.commit()
+        assert [r.trip_id for r in find(query)] == [trip_id]
+        assert trip_id in routed
+
+
 def test_the_index_leaves_out_trips_that_pass_nowhere_near(app: Flask, driver: int) -> None:
     """The search reads only the trips whose cells hold the pickup and the drop-off."""
     pickup, dropoff = on_the_way(app)
@@ -171,37 +196,52 @@ def test_the_index_leaves_out_trips_that_pass_nowhere_near(app: Flask, driver: i
 def test_the_index_finds_what_matching_every_trip_finds(
     app: Flask, driver: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On random trips and searches, the pre-filtered search gives exactly what
-    matching every trip of the dates gives. Cells of 300 m, so that in a region as
-    small as Monaco the index really leaves trips out."""
+    """On random trips and a few hundred random searches, the search (index, kept
+    legs, order, time window) gives exactly what ``match_many`` over every trip,
+    each routed afresh, gives. Cells of 300 m, so that in a region as small as
+    Monaco the index really leaves trips out."""
     app.config["SEARCH_CELL_M"] = 300.0
     rng = np.random.default_rng(7)
+    now = TOMORROW - timedelta(hours=1)
     with app.app_context():
+        published = publish_random_trips(driver, rng, count=40)
+        queries = []
+        for _ in range(300):
+            a, b = random_place(rng), random_place(rng)
+            queries.append(SearchQuery(pickup=(a.lat, a.lon), dropoff=(b.lat, b.lon), day=TOMORROW.date()))
+        indexed = [[r.trip_id for r in find(q, now=now)] for q in queries]
 
-        def place() -> StopInput:
-            return random_place(rng)
-
-        published = publish_random_trips(driver, rng)
-        queries = [
-            SearchQuery(pickup=(a.lat, a.lon), dropoff=(b.lat, b.lon), day=TOMORROW.date())
-            for a, b in ((place(), place()) for _ in range(40))
-        ]
-        indexed = [[r.trip_id for r in find(q)] for q in queries]
-        start = datetime.combine(TOMORROW.date(), time.min, TOMORROW.tzinfo) - timedelta(hours=12)
+        start = datetime.combine(TOMORROW.date(), time.min, TOMORROW.tzinfo)
+        day_end = start + timedelta(days=1)
         read = [
-            len(
-                search._candidates(
-                    search.cell_near(q.pickup), search.cell_near(q.dropoff), start, start + timedelta(days=2)
-                )
-            )
+            len(search._candidates(search.cell_near(q.pickup), search.cell_near(q.dropoff), start, day_end))
             for q in queries
         ]
         assert min(read) < published  # the index left trips out of some searches
 
+        router = get_router()
+        every_trip = list(db.session.scalars(select(Trip).where(Trip.status == "published")))
+        routes = [router.route(*_ends(trip), via=_ends(trip, via=True)) for trip in every_trip]
+        for query, found in zip(queries, indexed, strict=True):
+            matches = router.match_many(routes, query.pickup, query.dropoff, max_detour_s=3600)
+            expected = {
+                trip.id
+                for trip, match in zip(every_trip, matches, strict=True)
+                if match is not None
+                and match.detour_s <= trip.max_detour_s
+                and start <= trip.departure_at + timedelta(seconds=match.pickup_offset_s) < day_end
+            }
+            assert sorted(found) == sorted(expected), query
+
+        # And in the same order as without the index.
         def all_trips(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> list[Trip]:
-            return list(db.session.scalars(select(Trip).where(Trip.status == "published")))
+            return every_trip
 
         monkeypatch.setattr(search, "_candidates", all_trips)
-        unfiltered = [[r.trip_id for r in find(q)] for q in queries]
-        assert indexed == unfiltered
-        assert sum(map(len, indexed)) >= 10  # the searches do find trips
+        assert [[r.trip_id for r in find(q, now=now)] for q in queries] == indexed
+        assert sum(map(len, indexed)) >= 300  # the searches do find trips
+
+
+def _ends(trip: Trip, *, via: bool = False) -> list[tuple[float, float]]:
+    points = [(stop.lat, stop.lon) for stop in trip.stops]
+    return points[1:-1] if via else [points[0], points[-1]]
