@@ -1,5 +1,7 @@
 """WSGI entry point: ``gunicorn -c gunicorn.conf.py wsgi:app``."""
 
+import gc
+
 from carpool import create_app
 from carpool.services.roads import RoadGraphMissing, get_router
 
@@ -12,3 +14,7 @@ with app.app_context():
         get_router()
     except RoadGraphMissing:
         app.logger.warning("no road graph yet: run 'flask graph import EXTRACT.osm.pbf'")
+
+# What is loaded now lives as long as the process: out of the garbage collector's
+# sight, its pages are not written to by collections in the workers, and stay shared.
+gc.freeze()

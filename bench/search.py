@@ -10,10 +10,16 @@ Run from the repository root::
     python bench/search.py --sizes 1000 10000 100000 --graph porto.graph
 
 The trips grow in one database per engine: 1,000 are published, searches timed,
-then more up to the next size, and so on. PostgreSQL is the one at ``--pg-url``
-(its tables are dropped and made again by the migrations). This first part of the
-benchmark measures in-process; HTTP through gunicorn and the PostGIS pre-filter
-(``ST_DWithin``) come next (see docs/PERFORMANCE.md).
+then more up to the next size, and so on. At each size: publishing (in bulk with
+``trips.publish_many``, routed by ``--workers`` RQ workers, then 300 one by one with
+``trips.publish``, which is the time a driver waits), the search in-process, on
+PostgreSQL the pre-filter other platforms use (PostGIS ``ST_DWithin`` of the pickup
+and the drop-off to every stored route, ``bench/postgis_prefilter.py``) on the same
+queries, and the search over HTTP through gunicorn driven by wrk at 1, 10 and 50
+clients (``bench/http_load.py``). PostgreSQL is the one at ``--pg-url`` (its tables
+are dropped and made again by the migrations; PostGIS must be installed on the
+server: ``apt-get install postgresql-15-postgis-3``). Redis at ``--redis-url``
+(emptied) holds the RQ queues.
 
 Demand: trips start near the region's places, more often near the populous ones,
 and half of them head for the most populous places (work, schools, the centre);
@@ -27,12 +33,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import itertools
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,21 +50,26 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+import http_load  # noqa: E402
+import postgis_prefilter  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
 from carpool import create_app  # noqa: E402
 from carpool.extensions import db  # noqa: E402
-from carpool.models import Place, User  # noqa: E402
+from carpool.models import Place, Trip, TripStop, User  # noqa: E402
 from carpool.services import places, search, trips  # noqa: E402
 from carpool.services.roads import get_router, trip_route  # noqa: E402
-from routing import RoutingError, build_graph, load_graph  # noqa: E402
+from routing import RoutingError, build_graph, load_graph, precompute_spaces, spaces_path  # noqa: E402
 
 ZONE = ZoneInfo("Europe/Lisbon")
 #: Local hours people drive at, commutes first.
 HOURS = (7, 7, 7, 8, 8, 8, 9, 12, 13, 16, 17, 17, 18, 18, 19, 20)
-DRIVERS = 500
+DRIVERS = 5_000
+#: Trips published one by one at each size, for the publish time; the others in bulk.
+ONE_BY_ONE = 300
+BATCH = 1_000
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,7 @@ class Demand:
         return trips.StopInput(self.names[i], float(lat), float(lon))
 
 
-def make_app(database_url: str, graph_file: Path, instance: Path) -> Flask:
+def make_app(database_url: str, graph_file: Path, instance: Path, redis_url: str = "") -> Flask:
     app = create_app(
         {
             "SECRET_KEY": "bench",
@@ -102,6 +115,7 @@ def make_app(database_url: str, graph_file: Path, instance: Path) -> Flask:
             "ROAD_GRAPH": str(graph_file),
             "TIMEZONE": "Europe/Lisbon",
             "MAIL_OUTBOX": str(instance / "outbox"),
+            "REDIS_URL": redis_url,
         }
     )
     with app.app_context():
@@ -158,6 +172,47 @@ def publish(
     return ids, seconds
 
 
+def publish_in_bulk(count: int, demand: Demand, rng: np.random.Generator, first_day: dt.date) -> list[int]:
+    """Publish ``count`` trips with ``trips.publish_many``, by batches; their ids."""
+    ids: list[int] = []
+    while len(ids) < count:
+        wanted = min(BATCH, count - len(ids))
+        batch = [(1 + (len(ids) + k) % DRIVERS, draft(demand, rng, first_day)) for k in range(wanted)]
+        ids += [trip_id for trip_id in trips.publish_many(batch).ids if trip_id is not None]
+    return ids
+
+
+@contextlib.contextmanager
+def routing_workers(count: int, redis_url: str, graph_file: Path) -> Iterator[None]:
+    """``count`` RQ workers on the ``routes`` queue, as app servers would run them."""
+    env = {**os.environ, "ROAD_GRAPH": str(graph_file), "SECRET_KEY": "bench", "REDIS_URL": redis_url}
+    rq = Path(sys.executable).with_name("rq")
+    command = [
+        str(rq),
+        "worker",
+        "--quiet",
+        "--url",
+        redis_url,
+        "--worker-class",
+        "rq.worker.SimpleWorker",
+        "routes",
+    ]
+    workers = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(count)]
+    try:
+        from redis import Redis
+        from rq import Queue, Worker
+
+        queue = Queue("routes", connection=Redis.from_url(redis_url))
+        while Worker.count(queue=queue) < count:
+            time.sleep(0.2)
+        yield
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait()
+
+
 def searches(
     trip_ids: Sequence[int], demand: Demand, rng: np.random.Generator, first_day: dt.date, count: int
 ) -> list[search.SearchQuery]:
@@ -193,31 +248,104 @@ def time_searches(queries: Sequence[search.SearchQuery]) -> tuple[list[float], i
     return seconds, found
 
 
+def stored_routes(trip_ids: Sequence[int]) -> Iterator[postgis_prefilter.StoredRoute]:
+    """Every trip's road geometry, as the other platforms store it, routed again here
+    (the site keeps no geometry), read by batches so that memory stays flat."""
+    router = get_router()
+    for start in range(0, len(trip_ids), 2_000):
+        chunk = sorted(trip_ids[start : start + 2_000])
+        rows = db.session.execute(
+            select(Trip.id, Trip.departure_at, TripStop.lat, TripStop.lon)
+            .join(TripStop, TripStop.trip_id == Trip.id)
+            .where(Trip.id.in_(chunk))
+            .order_by(Trip.id, TripStop.position)
+        )
+        for (trip_id, departure_at), stops in itertools.groupby(rows, key=lambda r: r[:2]):
+            points = [(lat, lon) for *_, lat, lon in stops]
+            route = router.route(points[0], points[-1], via=points[1:-1])
+            yield postgis_prefilter.StoredRoute(trip_id, departure_at, route.coords)
+
+
+def time_postgis(
+    url: str, trip_ids: Sequence[int], queries: Sequence[search.SearchQuery], radius_m: float
+) -> tuple[str, list[float]]:
+    """The PostGIS pre-filter on the same trips and queries: a line of the report, the times."""
+    loading_s = postgis_prefilter.load_routes(url, stored_routes(trip_ids))
+    zone = ZONE
+    requests = []
+    for query in queries:
+        start = dt.datetime.combine(query.day, dt.time.min, zone)
+        # The same departures the search reads: trips that may reach the pickup that day.
+        requests.append(
+            postgis_prefilter.Request(
+                query.pickup, query.dropoff, start - search._LONGEST_TRIP, start + dt.timedelta(days=1)
+            )
+        )
+    seconds, found = postgis_prefilter.time_prefilter(url, requests, radius_m=radius_m)
+    return (
+        f"PostGIS ST_DWithin {radius_m:,.0f} m pre-filter alone: p50 {ms(seconds, 50):6.1f} ms "
+        f"p95 {ms(seconds, 95):6.1f} p99 {ms(seconds, 99):6.1f} | "
+        f"{sum(map(len, found)) / len(found):.1f} trips per search | routes stored in {loading_s:.0f} s"
+    ), seconds
+
+
+def time_http(
+    url: str, graph_file: Path, instance: Path, queries: Sequence[search.SearchQuery], duration_s: float
+) -> str:
+    """The search over HTTP (the JSON API) through gunicorn, as a table."""
+    paths = http_load.search_paths(queries)
+    env = {
+        "DATABASE_URL": url,
+        "ROAD_GRAPH": str(graph_file.resolve()),
+        "TIMEZONE": "Europe/Lisbon",
+        "SECRET_KEY": "bench",
+        "MAIL_OUTBOX": str(instance / "outbox"),
+        **http_load.NO_LIMITS,
+    }
+    with http_load.serve(env) as server:
+        return http_load.table(http_load.run(server, paths, (1, 10, 50), duration_s=duration_s))
+
+
 def ms(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1000, q))
 
 
 def run_engine(name: str, url: str, graph_file: Path, sizes: Sequence[int], args: argparse.Namespace) -> None:
     instance = Path(tempfile.mkdtemp())
-    app = make_app(url, graph_file, instance)
+    app = make_app(url, graph_file, instance, args.redis_url)
     rng = np.random.default_rng(args.seed)
     first_day = dt.date.today() + dt.timedelta(days=1)
-    with app.app_context():
+    with app.app_context(), routing_workers(args.workers, args.redis_url, graph_file):
         demand = Demand.of_region()
         all_ids: list[int] = []
         for size in sizes:
-            ids, publish_s = publish(size - len(all_ids), demand, rng, first_day)
-            all_ids += ids
+            start = time.perf_counter()
+            bulk = publish_in_bulk(size - len(all_ids) - ONE_BY_ONE, demand, rng, first_day)
+            bulk_s = time.perf_counter() - start
+            ids, publish_s = publish(ONE_BY_ONE, demand, rng, first_day)
+            all_ids += bulk + ids
             queries = searches(all_ids, demand, rng, first_day, args.searches)
             time_searches(queries[:20])  # warm: the region's search spaces, the pool
             seconds, found = time_searches(queries)
             print(
-                f"{name:<10} {size:>7,} trips | publish median {ms(publish_s, 50):6.1f} ms "
-                f"p95 {ms(publish_s, 95):6.1f} | search p50 {ms(seconds, 50):6.1f} ms "
-                f"p95 {ms(seconds, 95):6.1f} p99 {ms(seconds, 99):6.1f} | "
+                f"{name:<10} {len(all_ids):>7,} trips | in bulk {len(bulk) / bulk_s:5.0f} trips/s | "
+                f"publish median {ms(publish_s, 50):6.1f} ms p95 {ms(publish_s, 95):6.1f} | "
+                f"search p50 {ms(seconds, 50):6.1f} ms p95 {ms(seconds, 95):6.1f} "
+                f"p99 {ms(seconds, 99):6.1f} | "
                 f"{found / len(queries):.1f} trips found per search",
                 flush=True,
             )
+            if name == "postgresql" and args.postgis_radius_m:
+                line, peer = time_postgis(url, all_ids, queries, args.postgis_radius_m)
+                print(f"{'':<10} {line}", flush=True)
+                p50, p95 = ms(peer, 50) / ms(seconds, 50), ms(peer, 95) / ms(seconds, 95)
+                print(
+                    f"{'':<10} PostGIS pre-filter / our whole search: p50 {p50:.2f}× p95 {p95:.2f}×",
+                    flush=True,
+                )
+            if args.http_s:
+                db.session.commit()  # nothing open while the server reads
+                print(time_http(url, graph_file, instance, queries, args.http_s), flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -229,14 +357,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test_bench")
     parser.add_argument("--engines", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="emptied first")
+    parser.add_argument("--workers", type=int, default=2, help="RQ workers routing the bulk publishing")
+    parser.add_argument("--postgis-radius-m", type=float, default=1_000.0, help="0: no PostGIS peer")
+    parser.add_argument("--http-s", type=float, default=20.0, help="seconds per HTTP level; 0: no HTTP")
     args = parser.parse_args(argv)
 
     print(f"run of {dt.datetime.now():%Y-%m-%d %H:%M}, load average", *(f"{x:.2f}" for x in os.getloadavg()))
     graph_file = Path(args.graph) if args.graph else Path(tempfile.mkdtemp()) / "porto.graph"
     if not args.graph:
         build_graph(args.extract).save(graph_file)
-    print(f"graph: {load_graph(graph_file).node_count:,} nodes")
+    graph = load_graph(graph_file)
+    print(f"graph: {graph.node_count:,} nodes")
+    if not spaces_path(graph_file).exists():  # as 'flask graph import' makes them
+        start = time.perf_counter()
+        precompute_spaces(graph).save(spaces_path(graph_file))
+        print(f"search spaces of every node computed in {time.perf_counter() - start:.0f} s")
     urls = {"sqlite": f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}", "postgresql": args.pg_url}
+    from redis import Redis
+
+    # Emptied once: the engines after the first publish the same trips (the same seed),
+    # whose routes bulk publishing then reads from the cache in Redis, as a site does
+    # for the same commute the next week.
+    Redis.from_url(args.redis_url).flushdb()
     for engine in args.engines:
         run_engine(engine, urls[engine], graph_file, sorted(args.sizes), args)
 

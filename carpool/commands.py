@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import inspect
 
-from routing import RoutingError, build_graph
+from routing import RoutingError, build_graph, precompute_spaces, spaces_path
 from routing.progress import ProgressBar
 
 from .extensions import db
@@ -131,6 +131,12 @@ def _import_graph(extract: str) -> None:
     target = Path(current_app.config["ROAD_GRAPH"])
     target.parent.mkdir(parents=True, exist_ok=True)
     graph.save(target)
+    # Every node's search spaces, which the web workers map instead of computing.
+    bar = ProgressBar()
+    try:
+        precompute_spaces(graph, progress=bar).save(spaces_path(target))
+    finally:
+        bar.close()
     forget_router()
     click.echo(
         f"{target}: {graph.node_count:,} nodes, {graph.edge_count:,} edges, {len(graph.places)} places"

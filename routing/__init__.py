@@ -30,6 +30,7 @@ from .graph import LatLon, RoadGraph, build_graph, load_graph
 from .osm import Place
 from .osrm import DEFAULT_OSRM_TIMEOUT_S, OsrmRouter
 from .router import Legs, Match, Route, Router
+from .spaces import SpaceTable, load_spaces, precompute_spaces, spaces_path
 
 __all__ = [
     "DEFAULT_CELL_M",
@@ -50,6 +51,7 @@ __all__ = [
     "Router",
     "RouterUnavailable",
     "RoutingError",
+    "SpaceTable",
     "build_graph",
     "cell_bounds",
     "cell_of",
@@ -57,7 +59,10 @@ __all__ = [
     "detour_cells",
     "distance_to_route",
     "load_graph",
+    "load_spaces",
     "position_along",
+    "precompute_spaces",
     "reach_radius_m",
     "route_cells",
+    "spaces_path",
 ]

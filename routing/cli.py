@@ -17,9 +17,10 @@ import time
 from collections.abc import Sequence
 
 from .errors import RoutingError
-from .graph import LatLon, build_graph, check_point, load_graph
+from .graph import LatLon, RoadGraph, build_graph, check_point, load_graph
 from .progress import ProgressBar
 from .router import Router
+from .spaces import SpaceTable, load_spaces, precompute_spaces, spaces_path
 
 __all__ = ["main"]
 
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("origin", type=_latlon, metavar="LAT,LON")
     route.add_argument("destination", type=_latlon, metavar="LAT,LON")
     route.add_argument("--via", type=_latlon, action="append", default=[], metavar="LAT,LON")
+    spaces = commands.add_parser("spaces", help="precompute every node's search spaces (GRAPH.spaces)")
+    spaces.add_argument("graph", help="graph file written by 'import'")
     info = commands.add_parser("info", help="counts of a graph file")
     info.add_argument("graph")
     return parser
@@ -64,12 +67,30 @@ def _import(extract: str, graph_path: str) -> None:
     )
 
 
+def _spaces(graph_path: str) -> None:
+    started = time.monotonic()
+    bar = ProgressBar()
+    try:
+        table = precompute_spaces(load_graph(graph_path), progress=bar)
+    finally:
+        bar.close()
+    target = spaces_path(graph_path)
+    table.save(target)
+    print(f"{target}: {len(table.nodes):,} entries in {time.monotonic() - started:.1f} s")
+
+
 def _route(graph_path: str, origin: LatLon, destination: LatLon, via: list[LatLon]) -> None:
-    router = Router(load_graph(graph_path))
+    graph = load_graph(graph_path)
+    router = Router(graph, spaces=_spaces_of(graph_path, graph))
     route = router.route(origin, destination, via=via)
     minutes, seconds = divmod(round(route.time_s), 60)
     print(f"time: {route.time_s:.1f} s ({minutes} min {seconds:02d} s)")
     print(f"length: {route.length_m / 1000:.3f} km")
+
+
+def _spaces_of(graph_path: str, graph: RoadGraph) -> SpaceTable | None:
+    path = spaces_path(graph_path)
+    return load_spaces(path, graph=graph) if path.exists() else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _import(args.extract, args.graph)
         elif args.command == "route":
             _route(args.graph, args.origin, args.destination, args.via)
+        elif args.command == "spaces":
+            _spaces(args.graph)
         else:
             meta = load_graph(args.graph).meta
             for key, value in meta.items():

@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +32,9 @@ from numpy.typing import NDArray
 from .ch import SearchSpace
 from .errors import NoRouteError
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
+
+if TYPE_CHECKING:
+    from .spaces import SpaceTable
 
 __all__ = ["Legs", "Match", "Route", "Router"]
 
@@ -163,6 +166,14 @@ class Router:
         Points farther than this from every road are refused.
     space_cache_size : int, optional
         How many search spaces to keep (each a few kB).
+    spaces : SpaceTable, optional
+        Every node's spaces, precomputed (:func:`routing.spaces.precompute_spaces`):
+        read from it instead of searched and cached.
+
+    Raises
+    ------
+    ValueError
+        For a cache smaller than 1, or spaces computed on another graph.
 
     Examples
     --------
@@ -182,9 +193,13 @@ class Router:
         *,
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
         space_cache_size: int = DEFAULT_SPACE_CACHE,
+        spaces: SpaceTable | None = None,
     ) -> None:
         if space_cache_size < 1:
             raise ValueError(f"space_cache_size must be at least 1, not {space_cache_size!r}")
+        if spaces is not None and spaces.fingerprint != graph.fingerprint:
+            raise ValueError("these search spaces were computed on another road graph")
+        self._table = spaces
         self.graph = graph
         self.max_snap_m = max_snap_m
         self._space_cache_size = space_cache_size
@@ -307,6 +322,8 @@ class Router:
     # -- search spaces --------------------------------------------------------------
 
     def _space(self, node: int, forward: bool) -> SearchSpace:
+        if self._table is not None:
+            return self._table.space(node, forward)
         key = (node, forward)
         with self._lock:
             space = self._spaces.get(key)

@@ -9,7 +9,18 @@ from pathlib import Path
 
 from flask import current_app
 
-from routing import Legs, OsrmRouter, RoadGraph, Route, Router, load_graph
+from routing import (
+    GraphFileError,
+    Legs,
+    OsrmRouter,
+    RoadGraph,
+    Route,
+    Router,
+    SpaceTable,
+    load_graph,
+    load_spaces,
+    spaces_path,
+)
 
 from ..models import Trip
 
@@ -57,20 +68,30 @@ def get_router() -> Router | OsrmRouter:
                     raise RoadGraphMissing(
                         f"no road graph at {path}: run 'flask graph import EXTRACT.osm.pbf'"
                     )
-                router = _make_router(load_graph(path))
+                router = _make_router(load_graph(path), path)
                 current_app.extensions[_KEY] = router
     return router
 
 
-def _make_router(graph: RoadGraph) -> Router | OsrmRouter:
+def _make_router(graph: RoadGraph, path: Path) -> Router | OsrmRouter:
     config = current_app.config
     backend = config.get("ROUTER_BACKEND", "builtin")
     if backend == "builtin":
-        return Router(graph, max_snap_m=config["MAX_SNAP_M"])
+        return Router(graph, max_snap_m=config["MAX_SNAP_M"], spaces=_spaces(graph, path))
     if backend == "osrm":
         timeout_s = float(config["OSRM_TIMEOUT"])
         return OsrmRouter(graph, config["OSRM_URL"], max_snap_m=config["MAX_SNAP_M"], timeout_s=timeout_s)
     raise ValueError(f"ROUTER_BACKEND must be 'builtin' or 'osrm', not {backend!r}")
+
+
+def _spaces(graph: RoadGraph, path: Path) -> SpaceTable | None:
+    """The graph's precomputed search spaces (``flask graph import`` writes them),
+    mapped; None, and searches compute them, when there are none that fit."""
+    try:
+        return load_spaces(spaces_path(path), graph=graph)
+    except GraphFileError as error:
+        current_app.logger.warning("%s: run 'flask graph import' again to make searches faster", error)
+        return None
 
 
 def cached_route(key: int, points: list[tuple[float, float]]) -> Route:

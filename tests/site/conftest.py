@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from carpool import ROOT, create_app
 from carpool.extensions import db
-from routing import RoadGraph
+from routing import RoadGraph, precompute_spaces, spaces_path
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +44,7 @@ def translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def road_graph_file(monaco: RoadGraph, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("graph") / "monaco.graph"
     monaco.save(path)
+    precompute_spaces(monaco).save(spaces_path(path))  # as 'flask graph import' does
     return path
 
 
@@ -53,6 +54,7 @@ def app(tmp_path: Path, translations: Path, road_graph_file: Path) -> Iterator[F
     instance.mkdir()
     graph = instance / "region.graph"
     shutil.copy(road_graph_file, graph)
+    shutil.copytree(spaces_path(road_graph_file), spaces_path(graph))
     app = create_app(
         {
             "TESTING": True,

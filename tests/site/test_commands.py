@@ -9,7 +9,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from carpool.extensions import db
-from routing import load_graph
+from carpool.services.roads import get_router
+from routing import load_graph, load_spaces, spaces_path
 
 
 def test_graph_import_replaces_the_region(app: Flask, runner: FlaskCliRunner, extracts: Path) -> None:
@@ -18,7 +19,12 @@ def test_graph_import_replaces_the_region(app: Flask, runner: FlaskCliRunner, ex
     result = runner.invoke(args=["graph", "import", str(extracts / "saint_barthelemy.osm.pbf")])
     assert result.exit_code == 0, result.output
     assert "nodes" in result.output
-    assert load_graph(target).meta["source"] == "saint_barthelemy.osm.pbf"
+    graph = load_graph(target)
+    assert graph.meta["source"] == "saint_barthelemy.osm.pbf"
+    # The search spaces of the new graph, beside it, which the site's router maps.
+    assert load_spaces(spaces_path(target), graph=graph).fingerprint == graph.fingerprint
+    with app.app_context():
+        assert get_router()._table is not None  # type: ignore[union-attr]
 
 
 def test_graph_import_errors(runner: FlaskCliRunner, tmp_path: Path) -> None:

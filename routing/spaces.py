@@ -1,0 +1,175 @@
+"""Every node's search spaces, computed once, kept in files that processes map.
+
+A search matches a passenger against hundreds of trips: it needs the upward search
+space of each of their stops (see :mod:`routing.router`). Computed on demand, they
+cost most of a search in a process that has not seen those stops yet (a new web
+worker, an app server just started), and cached, they cost memory in every process.
+Computed for every node when the graph is imported (a region's 50,000 nodes: a
+minute, about 200 MB on disk) and memory-mapped read-only, they cost neither: the
+pages are read from the operating system's cache, which every worker shares.
+
+Examples
+--------
+>>> import os, tempfile
+>>> from routing import Router, build_graph
+>>> graph = build_graph(monaco_pbf)
+>>> table = precompute_spaces(graph)
+>>> path = os.path.join(tempfile.mkdtemp(), "monaco.spaces")
+>>> table.save(path)
+>>> router = Router(graph, spaces=load_spaces(path, graph=graph))
+>>> router.route((43.7311, 7.4197), (43.7476, 7.4336)).time_s > 0
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .ch import SearchSpace
+from .errors import GraphFileError
+from .graph import RoadGraph
+from .progress import ProgressCallback
+
+__all__ = ["SpaceTable", "load_spaces", "precompute_spaces", "spaces_path"]
+
+FORMAT_VERSION: Final[int] = 1
+_ARRAYS: Final = ("offset", "nodes", "time_s", "length_m", "parent_edge")
+
+
+@dataclass(frozen=True, eq=False)
+class SpaceTable:
+    """The forward and backward upward search spaces of every node, end to end.
+
+    The space of ``node`` (forward) is at ``offset[2 * node]:offset[2 * node + 1]``
+    of the other arrays, the backward one right after it.
+
+    Attributes
+    ----------
+    fingerprint : str
+        The :attr:`RoadGraph.fingerprint` of the graph the spaces were computed on.
+    offset : ndarray of int64
+        ``2 × nodes + 1`` bounds.
+    nodes, time_s, length_m, parent_edge : ndarray
+        As in :class:`routing.ch.SearchSpace`, each space sorted by node.
+    """
+
+    fingerprint: str
+    offset: NDArray[np.int64]
+    nodes: NDArray[np.int32]
+    time_s: NDArray[np.float64]
+    length_m: NDArray[np.float64]
+    parent_edge: NDArray[np.int32]
+
+    def space(self, node: int, forward: bool) -> SearchSpace:
+        """The search space of ``node``, as views of the arrays (nothing copied)."""
+        k = 2 * node + (0 if forward else 1)
+        start, end = int(self.offset[k]), int(self.offset[k + 1])
+        return SearchSpace(
+            nodes=self.nodes[start:end],
+            time_s=self.time_s[start:end],
+            length_m=self.length_m[start:end],
+            parent_edge=self.parent_edge[start:end],
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the table to the folder ``path`` (one ``.npy`` file per array, which
+        :func:`load_spaces` maps).
+
+        Raises
+        ------
+        GraphFileError
+            If the files cannot be written.
+        """
+        folder = Path(path)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name in _ARRAYS:
+                np.save(folder / f"{name}.npy", getattr(self, name))
+            meta = {"format_version": FORMAT_VERSION, "fingerprint": self.fingerprint}
+            (folder / "meta.json").write_text(json.dumps(meta))
+        except OSError as error:
+            raise GraphFileError(f"cannot write search spaces to {folder}: {error}") from error
+
+
+def spaces_path(graph_path: str | os.PathLike[str]) -> Path:
+    """Where the spaces of the graph file ``graph_path`` are kept: beside it."""
+    return Path(f"{os.fspath(graph_path)}.spaces")
+
+
+def precompute_spaces(graph: RoadGraph, *, progress: ProgressCallback | None = None) -> SpaceTable:
+    """Compute the upward search spaces of every node of ``graph``, both ways.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+    progress : callable, optional
+        ``progress("spaces", done, total)`` now and then.
+
+    Returns
+    -------
+    SpaceTable
+    """
+    from .router import Router  # the router computes spaces; it also reads tables
+
+    router = Router(graph, space_cache_size=1)
+    n = graph.node_count
+    spaces = []
+    for node in range(n):
+        spaces.append(router._upward_search(node, True))
+        spaces.append(router._upward_search(node, False))
+        if progress is not None and (node % 1000 == 0 or node == n - 1):
+            progress("spaces", node + 1, n)
+    sizes = np.fromiter((len(space.nodes) for space in spaces), dtype=np.int64, count=len(spaces))
+    offset = np.zeros(len(spaces) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offset[1:])
+
+    def joined(field: str, dtype: type) -> NDArray:  # type: ignore[type-arg]
+        return np.concatenate([getattr(space, field) for space in spaces]).astype(dtype, copy=False)
+
+    return SpaceTable(
+        fingerprint=graph.fingerprint,
+        offset=offset,
+        nodes=joined("nodes", np.int32),
+        time_s=joined("time_s", np.float64),
+        length_m=joined("length_m", np.float64),
+        parent_edge=joined("parent_edge", np.int32),
+    )
+
+
+def load_spaces(path: str | os.PathLike[str], *, graph: RoadGraph | None = None) -> SpaceTable:
+    """Map a table written by :meth:`SpaceTable.save` (read-only, shared).
+
+    Parameters
+    ----------
+    path : path of the folder
+    graph : RoadGraph, optional
+        The graph it must have been computed on.
+
+    Raises
+    ------
+    GraphFileError
+        If the folder is missing or damaged, of another format version, or computed
+        on another graph than ``graph``.
+    """
+    folder = Path(path)
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        # Plain array views of the maps: slicing a np.memmap costs more than the slice.
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray) for name in _ARRAYS}
+    except (OSError, ValueError) as error:
+        raise GraphFileError(f"cannot read search spaces from {folder}: {error}") from error
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        raise GraphFileError(f"{folder}: search spaces of another format version: compute them again")
+    if graph is not None and meta.get("fingerprint") != graph.fingerprint:
+        raise GraphFileError(f"{folder}: search spaces of another road graph: compute them again")
+    table = SpaceTable(fingerprint=str(meta["fingerprint"]), **arrays)
+    if graph is not None and len(table.offset) != 2 * graph.node_count + 1:
+        raise GraphFileError(f"{folder}: search spaces of another road graph: compute them again")
+    return table

@@ -1,0 +1,81 @@
+"""Precomputed search spaces: the same answers as spaces searched on demand."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from routing import GraphFileError, RoadGraph, Router, SpaceTable, load_spaces, precompute_spaces, spaces_path
+from routing.cli import main
+
+
+@pytest.fixture(scope="module")
+def monaco_spaces(monaco: RoadGraph) -> SpaceTable:
+    return precompute_spaces(monaco)
+
+
+def test_every_space_is_the_one_a_search_finds(monaco: RoadGraph, monaco_spaces: SpaceTable) -> None:
+    router = Router(monaco)
+    assert len(monaco_spaces.offset) == 2 * monaco.node_count + 1
+    for node in random.Random(3).sample(range(monaco.node_count), 300):
+        for forward in (True, False):
+            table, searched = monaco_spaces.space(node, forward), router._upward_search(node, forward)
+            for field in ("nodes", "time_s", "length_m", "parent_edge"):
+                np.testing.assert_array_equal(getattr(table, field), getattr(searched, field))
+
+
+def test_a_router_on_the_table_routes_and_matches_the_same(
+    monaco: RoadGraph, monaco_spaces: SpaceTable, monaco_router: Router, tmp_path: Path
+) -> None:
+    monaco_spaces.save(tmp_path / "monaco.spaces")
+    mapped = load_spaces(tmp_path / "monaco.spaces", graph=monaco)
+    # Read from the file, not copied, and never written to.
+    assert not mapped.nodes.flags.owndata and not mapped.nodes.flags.writeable
+    router = Router(monaco, spaces=mapped)
+    at, rng = monaco.node_latlon, random.Random(5)
+    nodes = [rng.randrange(monaco.node_count) for _ in range(90)]
+    pairs = list(zip(nodes[::3], nodes[1::3], nodes[2::3], strict=True))
+    routes = [router.route(at(a), at(b), via=[at(c)]) for a, b, c in pairs]
+    again = [monaco_router.route(at(a), at(b), via=[at(c)]) for a, b, c in pairs]
+    assert [(r.time_s, r.length_m, r.nodes) for r in routes] == [
+        (r.time_s, r.length_m, r.nodes) for r in again
+    ]
+    for a, b in zip(nodes[:20], nodes[20:40], strict=True):
+        assert router.match_many(routes, at(a), at(b), max_detour_s=600) == monaco_router.match_many(
+            again, at(a), at(b), max_detour_s=600
+        )
+
+
+def test_spaces_of_another_graph_are_refused(
+    monaco_spaces: SpaceTable, saint_barthelemy: RoadGraph, monaco: RoadGraph, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError):
+        Router(saint_barthelemy, spaces=monaco_spaces)
+    folder = tmp_path / "monaco.spaces"
+    monaco_spaces.save(folder)
+    with pytest.raises(GraphFileError, match="another road graph"):
+        load_spaces(folder, graph=saint_barthelemy)
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "format_version": 0}))
+    with pytest.raises(GraphFileError, match="format version"):
+        load_spaces(folder, graph=monaco)
+    (folder / "nodes.npy").write_bytes(b"damaged")
+    with pytest.raises(GraphFileError):
+        load_spaces(folder)
+    with pytest.raises(GraphFileError):
+        load_spaces(tmp_path / "nowhere")
+
+
+def test_the_command_line_writes_them_beside_the_graph(
+    monaco: RoadGraph, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    graph = tmp_path / "monaco.graph"
+    monaco.save(graph)
+    assert main(["spaces", str(graph)]) == 0
+    assert load_spaces(spaces_path(graph), graph=monaco).fingerprint == monaco.fingerprint
+    assert main(["route", str(graph), "43.7311,7.4197", "43.7476,7.4336"]) == 0
+    assert "length:" in capsys.readouterr().out
