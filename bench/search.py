@@ -278,7 +278,7 @@ def time_postgis(
         # The same departures the search reads: trips that may reach the pickup that day.
         requests.append(
             postgis_prefilter.Request(
-                query.pickup, query.dropoff, start - search._LONGEST_TRIP, start + dt.timedelta(days=1)
+                query.pickup, query.dropoff, start - search.LONGEST_TRIP, start + dt.timedelta(days=1)
             )
         )
     seconds, found = postgis_prefilter.time_prefilter(url, requests, radius_m=radius_m)

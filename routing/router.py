@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,9 +32,7 @@ from numpy.typing import NDArray
 from .ch import SearchSpace
 from .errors import NoRouteError
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
-
-if TYPE_CHECKING:
-    from .spaces import SpaceTable
+from .spaces import Gathered, SpaceTable
 
 __all__ = ["Legs", "Match", "Route", "Router"]
 
@@ -466,14 +464,25 @@ class Router:
         """Fastest times from each point to every target node."""
         return self._many(sorted(targets), points, sources_forward=False)
 
-    def _many(self, stops: list[int], points: tuple[int, ...], *, sources_forward: bool) -> list[_Times]:
-        spaces = [self._space(s, sources_forward) for s in stops]
+    def _gathered(self, stops: list[int], forward: bool) -> Gathered:
+        """The search spaces of ``stops``, end to end: from the table in one copy,
+        else each from the cache or searched."""
+        if self._table is not None:
+            return self._table.gather(np.asarray(stops, dtype=np.int64), forward)
+        spaces = [self._space(s, forward) for s in stops]
         sizes = np.fromiter((len(sp.nodes) for sp in spaces), dtype=np.int64, count=len(spaces))
         starts = np.zeros(len(spaces), dtype=np.int64)
         np.cumsum(sizes[:-1], out=starts[1:])
-        nodes = np.concatenate([sp.nodes for sp in spaces])
-        times = np.concatenate([sp.time_s for sp in spaces])
-        lengths = np.concatenate([sp.length_m for sp in spaces])
+        return Gathered(
+            np.concatenate([sp.nodes for sp in spaces]),
+            np.concatenate([sp.time_s for sp in spaces]),
+            np.concatenate([sp.length_m for sp in spaces]),
+            starts,
+            sizes,
+        )
+
+    def _many(self, stops: list[int], points: tuple[int, ...], *, sources_forward: bool) -> list[_Times]:
+        nodes, times, lengths, starts, sizes = self._gathered(stops, sources_forward)
         results = []
         for point in points:
             point_time, point_length = self._dense(self._space(point, not sources_forward))

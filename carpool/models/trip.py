@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -118,16 +119,33 @@ class TripCell(db.Model):  # type: ignore[name-defined,misc]
     :mod:`routing.cells`), with the earliest and latest time along the route at
     which the driver passes near each. Built when the trip is published or changed,
     so a search reads only the trips that pass near both of the passenger's places.
+
+    Each entry also says when the driver can pick a passenger up in its cell, as
+    moments, which orders a cell's entries by time (``ix_trip_cell_window``): a
+    search reads the trips that can reach the pickup in its own dates and hours, a
+    few among the weeks of trips a busy cell holds, without visiting the others.
+    The entries of a trip are written again whenever it changes.
     """
 
     __tablename__ = "trip_cell"
+    __table_args__ = (
+        # Covers the pickup's lookup: no row of the table is read for it.
+        Index("ix_trip_cell_window", "cell", "pickup_from", "pickup_until", "trip_id", "first_s"),
+    )
 
     cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     trip_id: Mapped[int] = mapped_column(
         ForeignKey("trip.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    #: Times along the route: the start of the first leg that reaches the cell, and
+    #: the end of the last one.
     first_s: Mapped[float] = mapped_column(Float)
     last_s: Mapped[float] = mapped_column(Float)
+    #: The moments between which the driver can be at a pickup in the cell: the
+    #: departure plus ``first_s``, and the departure plus ``last_s`` and the whole
+    #: detour the driver accepts (see :func:`carpool.services.trips.cell_rows`).
+    pickup_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    pickup_until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RegularTrip(db.Model):  # type: ignore[name-defined,misc]

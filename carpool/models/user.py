@@ -84,9 +84,13 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     @hybrid_property
     def display_name(self) -> str:
         """The name shown to others, in the reader's language for a deleted account."""
-        if self.deleted_at is not None:
-            return str(_l("Deleted member"))
-        return self.name
+        return self.shown_name(self.name, self.deleted_at)
+
+    @staticmethod
+    def shown_name(name: str, deleted_at: datetime | None) -> str:
+        """:attr:`display_name` from the two columns, for a query that reads them
+        without loading members."""
+        return str(_l("Deleted member")) if deleted_at is not None else name
 
     @display_name.inplace.setter
     def _display_name_setter(self, value: str) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "forget_route",
     "forget_router",
     "get_router",
+    "kept_legs",
     "region_centre",
     "remember_route",
     "stored_legs",
@@ -137,12 +138,18 @@ def stored_legs(graph_key: str | None, stops: Sequence[StoredStop]) -> Legs | No
     before a new import, or before stops kept them)."""
     if graph_key is None or graph_key != get_router().graph.fingerprint:
         return None
-    nodes = [node for node, _, _ in stops]
-    times = [time_s for _, time_s, _ in stops[:-1]]
-    lengths = [length_m for _, _, length_m in stops[:-1]]
+    return kept_legs(stops)
+
+
+def kept_legs(stops: Sequence[StoredStop]) -> Legs | None:
+    """:func:`stored_legs` for stops known to be of the graph loaded now (their
+    trip's graph key checked by the caller, once for many trips)."""
+    nodes = tuple(node for node, _, _ in stops)
+    times = tuple(time_s for _, time_s, _ in stops[:-1])
+    lengths = tuple(length_m for _, _, length_m in stops[:-1])
     if None in nodes or None in times or None in lengths:
         return None
-    return Legs(stops=tuple(nodes), leg_time_s=tuple(times), leg_length_m=tuple(lengths))  # type: ignore[arg-type]
+    return Legs(stops=nodes, leg_time_s=times, leg_length_m=lengths)  # type: ignore[arg-type]
 
 
 def trip_legs(trip: Trip) -> Legs | Route:

@@ -5,6 +5,7 @@ their way, within the detour each driver accepts (the routing core's ``match_man
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased, selectinload
 
 from routing import LatLon, Legs, Match, Route, RouterUnavailable, RoutingError
@@ -21,12 +22,13 @@ from routing.cells import cell_of
 
 from ..extensions import db
 from ..i18n import site_zone
-from ..models import Trip, TripCell, TripStop
+from ..models import Trip, TripCell, TripStop, User
 from . import places
 from .messages import ServiceError, routing_problem
-from .roads import cached_route, get_router, stored_legs, trip_legs
+from .roads import cached_route, get_router, kept_legs, trip_legs
 
 __all__ = [
+    "LONGEST_TRIP",
     "MAX_FLEX_DAYS",
     "Candidate",
     "Passing",
@@ -45,9 +47,9 @@ __all__ = [
 ]
 
 MAX_FLEX_DAYS = 3
-#: Longest trip considered: a trip that left this long before the window may still
-#: pass the pickup inside it.
-_LONGEST_TRIP = timedelta(hours=12)
+#: Longest trip considered: a driver who reached a cell this long before a search's
+#: window can no longer be at a pickup in it inside the window.
+LONGEST_TRIP = timedelta(hours=12)
 
 
 class SearchError(ServiceError):
@@ -151,31 +153,56 @@ def cell_near(point: LatLon) -> int:
     return cell_of(router.graph.node_latlon(node), cell_m=current_app.config["SEARCH_CELL_M"])
 
 
-def _indexed(pickup_cell: int, dropoff_cell: int, earliest: datetime, end: datetime) -> Select[int]:
-    """The ids of the published trips of the dates whose search cells hold the pickup,
-    then the drop-off: the index built at publishing (see :mod:`routing.cells`) spares
-    exact detours for every other trip. ``earliest`` is the earliest departure that
-    can still reach the pickup in the window."""
-    near_pickup, near_dropoff = aliased(TripCell), aliased(TripCell)
-    return (
-        select(Trip.id)
-        .join(near_pickup, (near_pickup.trip_id == Trip.id) & (near_pickup.cell == pickup_cell))
-        .join(near_dropoff, (near_dropoff.trip_id == Trip.id) & (near_dropoff.cell == dropoff_cell))
-        .where(
-            Trip.status == "published",
-            Trip.departure_at >= earliest,
-            Trip.departure_at <= end,
-            # The driver passes near the pickup before passing near the drop-off.
-            near_pickup.first_s <= near_dropoff.last_s,
-        )
+_near_pickup, _near_dropoff = aliased(TripCell), aliased(TripCell)
+#: Built once: a search binds its cells and dates to it, at no cost of building.
+_INDEXED = (
+    select(_near_pickup.trip_id)
+    .join(
+        _near_dropoff,
+        (_near_dropoff.trip_id == _near_pickup.trip_id) & (_near_dropoff.cell == bindparam("dropoff_cell")),
     )
+    .join(Trip, Trip.id == _near_pickup.trip_id)
+    .where(
+        _near_pickup.cell == bindparam("pickup_cell"),
+        # The range the index reads (``earliest``: ``start`` less the longest trip,
+        # as no driver is at a pickup in a cell longer than that after reaching it)…
+        _near_pickup.pickup_from >= bindparam("earliest"),
+        _near_pickup.pickup_from <= bindparam("end"),
+        # …and those that can be there before the window starts only are left out.
+        _near_pickup.pickup_until >= bindparam("start"),
+        # The driver passes near the pickup before passing near the drop-off.
+        _near_pickup.first_s <= _near_dropoff.last_s,
+        Trip.status == "published",
+    )
+)
+
+
+def _indexed(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> Select[int]:
+    """The ids of the published trips whose search cells hold the pickup, then the
+    drop-off, and whose driver can be at the pickup between ``start`` and ``end``:
+    the index built at publishing (see :mod:`routing.cells` and
+    :func:`carpool.services.trips.cell_rows`) spares exact detours for every other
+    trip. The pickup's cell is read in time order (``ix_trip_cell_window``): only
+    the trips of the window, however many weeks of trips the cell holds; each is
+    then looked up in the drop-off's cell by its key."""
+    return _INDEXED.params(_bounds(pickup_cell, dropoff_cell, start, end))
+
+
+def _bounds(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> dict[str, object]:
+    return {
+        "pickup_cell": pickup_cell,
+        "dropoff_cell": dropoff_cell,
+        "earliest": start - LONGEST_TRIP,
+        "start": start,
+        "end": end,
+    }
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A trip the index proposes, with only what matching it needs. A search may
-    read hundreds in a busy region: as plain rows they cost a fraction of whole
-    trips with their stops and drivers, which only the trips that pass are loaded as.
+    """A trip the index proposes, with only what matching it needs, and the names
+    of its ends for a result. A search may read thousands in a busy region: as
+    plain rows they cost a fraction of whole trips with their stops and drivers.
     ``legs``: those its stops keep, when they hold for the graph loaded now."""
 
     id: int
@@ -183,35 +210,42 @@ class Candidate:
     max_detour_s: int
     points: tuple[LatLon, ...]
     legs: Legs | None
+    origin: str
+    destination: str
 
 
-def _candidates(pickup_cell: int, dropoff_cell: int, earliest: datetime, end: datetime) -> list[Candidate]:
-    """The trips :func:`_indexed` names, in one query with their stops."""
-    chosen = _indexed(pickup_cell, dropoff_cell, earliest, end).subquery()
-    rows = db.session.execute(
-        select(
-            Trip.id,
-            Trip.departure_at,
-            Trip.max_detour_s,
-            Trip.graph_key,
-            TripStop.lat,
-            TripStop.lon,
-            TripStop.node,
-            TripStop.leg_time_s,
-            TripStop.leg_length_m,
-        )
-        .join(chosen, chosen.c.id == Trip.id)
-        .join(TripStop, TripStop.trip_id == Trip.id)
-        .order_by(Trip.id, TripStop.position)
+_chosen = _INDEXED.subquery()
+_CANDIDATES = (
+    select(
+        Trip.id,
+        Trip.departure_at,
+        Trip.max_detour_s,
+        Trip.graph_key,
+        TripStop.name,
+        TripStop.lat,
+        TripStop.lon,
+        TripStop.node,
+        TripStop.leg_time_s,
+        TripStop.leg_length_m,
     )
+    .join(_chosen, _chosen.c.trip_id == Trip.id)
+    .join(TripStop, TripStop.trip_id == Trip.id)
+    .order_by(Trip.id, TripStop.position)
+)
+
+
+def _candidates(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> list[Candidate]:
+    """The trips :func:`_indexed` names, in one query with their stops."""
+    rows = db.session.execute(_CANDIDATES, _bounds(pickup_cell, dropoff_cell, start, end))
+    graph_key = get_router().graph.fingerprint
     found: list[Candidate] = []
-    for (trip_id, departure_at, max_detour_s, graph_key), group in itertools.groupby(
-        rows, key=lambda r: r[:4]
+    for (trip_id, departure_at, max_detour_s, trip_graph), group in itertools.groupby(
+        rows, key=operator.itemgetter(0, 1, 2, 3)
     ):
-        stops = [row[4:] for row in group]
-        points = tuple((lat, lon) for lat, lon, *_ in stops)
-        legs = stored_legs(graph_key, [(node, time_s, length_m) for _, _, node, time_s, length_m in stops])
-        found.append(Candidate(trip_id, departure_at, max_detour_s, points, legs))
+        stops = list(group)
+        points = tuple((stop[5], stop[6]) for stop in stops)
+        legs = kept_legs([(stop[7], stop[8], stop[9]) for stop in stops]) if trip_graph == graph_key else None
+        found.append(Candidate(trip_id, departure_at, max_detour_s, points, legs, stops[0][4], stops[-1][4]))
     return found
 
 
@@ -295,34 +329,33 @@ def pickup_rule(query: SearchQuery, *, now: datetime) -> Callable[[datetime], bo
     )
 
 
-def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing[Trip], float]]:
+def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing[Candidate], float]]:
     """The trips that pass, each with its score, best first (see :func:`find`)."""
     _validate(query)
     moment = now or datetime.now(UTC)
     zone = site_zone()
     try:
         start, end = _window(query, zone)
-        # A trip that left before the window (or before now) may still pass the
-        # pickup inside it.
-        earliest = start - _LONGEST_TRIP
         rule = pickup_rule(query, now=moment)
-        cells = cell_near(query.pickup), cell_near(query.dropoff)
+        # Trips that can be at the pickup in the window: the rule then refuses
+        # those past already.
+        candidates = _candidates(cell_near(query.pickup), cell_near(query.dropoff), start, end)
     except OverflowError as error:
         raise SearchError(_l("This date is out of range.")) from error
     except RoutingError as error:
         raise SearchError(routing_problem(error)) from error
 
     try:
-        passing = passing_trips(_candidates(*cells, earliest, end), query.pickup, query.dropoff, accepts=rule)
+        passing = passing_trips(candidates, query.pickup, query.dropoff, accepts=rule)
     except RouterUnavailable as error:
         current_app.logger.error("search: %s", error)
         raise SearchError(routing_problem(error)) from error
     scored = [(p, p.match.detour_s / 60 + _gap_minutes(p.pickup_at, query, zone) / 2) for p in passing]
-    return sorted(_whole(scored), key=lambda found: (found[1], found[0].pickup_at))
+    return sorted(scored, key=lambda found: (found[1], found[0].pickup_at))
 
 
 def _whole(scored: list[tuple[Passing[Candidate], float]]) -> list[tuple[Passing[Trip], float]]:
-    """The passing trips loaded whole (stops, driver), for their results."""
+    """The passing trips loaded whole (stops, driver), in their order."""
     ids = [p.trip.id for p, _ in scored]
     trips = {
         trip.id: trip
@@ -346,7 +379,40 @@ def find_passing(query: SearchQuery, *, now: datetime | None = None) -> list[Pas
     SearchError
         As :func:`find`.
     """
-    return [passing for passing, _ in _ranked(query, now)]
+    return [passing for passing, _ in _whole(_ranked(query, now))]
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What a result shows of a passing trip beyond its match."""
+
+    driver_name: str
+    contribution_cents: int
+    length_m: float
+    currency: str
+    seats: int
+
+
+def _shown(ids: Sequence[int]) -> dict[int, _Shown]:
+    """For the passing trips ``ids``, what their results show, in one query of plain
+    rows (no trip or member loaded): a busy search finds hundreds."""
+    rows = db.session.execute(
+        select(
+            Trip.id,
+            User.name,
+            User.deleted_at,
+            Trip.contribution_cents,
+            Trip.length_m,
+            Trip.currency,
+            Trip.seats,
+        )
+        .join(User, User.id == Trip.driver_id)
+        .where(Trip.id.in_(ids))
+    )
+    return {
+        trip_id: _Shown(User.shown_name(name, deleted_at), contribution, length_m, currency, seats)
+        for trip_id, name, deleted_at, contribution, length_m, currency, seats in rows
+    }
 
 
 def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResult]:
@@ -362,37 +428,40 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     SearchError
         For impossible dates or points outside the region.
     """
+    ranked = _ranked(query, now)
+    shown = _shown([p.trip.id for p, _ in ranked])
     return [
         SearchResult(
             trip_id=p.trip.id,
-            driver_name=p.trip.driver.display_name,
-            trip_from=p.trip.stops[0].name,
-            trip_to=p.trip.stops[-1].name,
+            driver_name=trip.driver_name,
+            trip_from=p.trip.origin,
+            trip_to=p.trip.destination,
             pickup=query.pickup,
             dropoff=query.dropoff,
             detour_s=p.match.detour_s,
             pickup_at=p.pickup_at,
             dropoff_at=p.dropoff_at,
-            price_cents=leg_price_cents(p.trip.contribution_cents, p.match.shared_length_m, p.trip.length_m),
-            currency=p.trip.currency,
-            seats_left=p.trip.seats,
+            price_cents=leg_price_cents(trip.contribution_cents, p.match.shared_length_m, trip.length_m),
+            currency=trip.currency,
+            seats_left=trip.seats,
             score=score,
         )
-        for p, score in _ranked(query, now)
+        for p, score in ranked
+        if (trip := shown.get(p.trip.id)) is not None  # not deleted since
     ]
 
 
-def candidates_between(pickup: LatLon, dropoff: LatLon, earliest: datetime, end: datetime) -> list[Trip]:
-    """Published trips leaving between ``earliest`` and ``end`` that the search
-    index says may pass by ``pickup``, then ``dropoff`` (to be matched exactly with
-    :func:`passing_trips`).
+def candidates_between(pickup: LatLon, dropoff: LatLon, start: datetime, end: datetime) -> list[Trip]:
+    """Published trips that the search index says may pass by ``pickup``, then
+    ``dropoff``, reaching the pickup between ``start`` and ``end`` (to be matched
+    exactly with :func:`passing_trips`).
 
     Raises
     ------
     routing.RoutingError
         For a point that cannot be placed on the region's roads.
     """
-    chosen = _indexed(cell_near(pickup), cell_near(dropoff), earliest, end)
+    chosen = _indexed(cell_near(pickup), cell_near(dropoff), start, end)
     return list(
         db.session.scalars(
             select(Trip)

@@ -577,7 +577,14 @@ def driver_regular_trips(query: RegularQuery, *, now: datetime | None = None) ->
     now = now or datetime.now(UTC)
     first, last = _check_regular(query, now)
     try:
-        trips = search.candidates_between(query.departure, query.arrival, first, last)
+        # Trips leaving between the two bounds, reaching the pickup after leaving.
+        trips = [
+            trip
+            for trip in search.candidates_between(
+                query.departure, query.arrival, first, last + search.LONGEST_TRIP
+            )
+            if first <= trip.departure_at <= last
+        ]
     except RoutingError as error:
         raise StandardApiError(routing_problem(error)) from error
     published = _published_series({trip.regular_id for trip in trips if trip.regular_id is not None})

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -45,6 +45,7 @@ __all__ = [
     "TripView",
     "amend",
     "cancel",
+    "cell_rows",
     "contribution_ceiling_cents",
     "current_draft",
     "draft_from_form",
@@ -252,11 +253,31 @@ def _index(trip: Trip, route: Route, spans: list[CellSpan] | None = None) -> Non
     or drop them off within the detour they accept (see :func:`routing.cells.detour_cells`).
     ``spans``: those already computed for the same route and detour."""
     db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
-    db.session.add_all(
-        TripCell(trip_id=trip.id, cell=span.cell, first_s=span.first_s, last_s=span.last_s)
-        for span in (spans if spans is not None else _cell_spans(route, trip.max_detour_s))
-    )
+    spans = spans if spans is not None else _cell_spans(route, trip.max_detour_s)
+    db.session.add_all(TripCell(**row) for row in cell_rows(trip, spans))
     _keep_legs(trip, route)
+
+
+def cell_rows(trip: Trip, spans: Sequence[CellSpan]) -> list[dict[str, Any]]:
+    """The search index's entries of ``trip``, one per cell of ``spans``.
+
+    A passenger picked up in a cell is picked up on a leg that reaches it (a leg
+    whose detour through the pickup is within the driver's limit), so between the
+    start of the first such leg (``first_s``) and the end of the last one
+    (``last_s``) late by at most the whole detour: ``pickup_from`` and
+    ``pickup_until``, which a search compares with its own dates and hours.
+    """
+    return [
+        {
+            "trip_id": trip.id,
+            "cell": span.cell,
+            "first_s": span.first_s,
+            "last_s": span.last_s,
+            "pickup_from": trip.departure_at + timedelta(seconds=span.first_s),
+            "pickup_until": trip.departure_at + timedelta(seconds=span.last_s + trip.max_detour_s),
+        }
+        for span in spans
+    ]
 
 
 def _keep_legs(trip: Trip, route: Route | RoutedTrip) -> None:
@@ -425,11 +446,7 @@ def _store_many(trips: list[tuple[Trip, RoutedTrip]]) -> None:
     thousands costs a few statements, not one per row."""
     db.session.add_all(trip for trip, _ in trips)
     db.session.flush()
-    cells = [
-        {"trip_id": trip.id, "cell": span.cell, "first_s": span.first_s, "last_s": span.last_s}
-        for trip, route in trips
-        for span in route.spans
-    ]
+    cells = [row for trip, route in trips for row in cell_rows(trip, route.spans)]
     if cells:
         db.session.execute(insert(TripCell), cells)
     for trip, _ in trips:

@@ -28,6 +28,22 @@ def test_every_space_is_the_one_a_search_finds(monaco: RoadGraph, monaco_spaces:
                 np.testing.assert_array_equal(getattr(table, field), getattr(searched, field))
 
 
+def test_spaces_gathered_at_once_are_those_read_one_by_one(monaco_spaces: SpaceTable) -> None:
+    rng = random.Random(5)
+    nodes = [rng.randrange(len(monaco_spaces.offset) // 2) for _ in range(200)] + [0, 0]
+    for forward in (True, False):
+        gathered = monaco_spaces.gather(np.array(nodes), forward)
+        one_by_one = [monaco_spaces.space(node, forward) for node in nodes]
+        np.testing.assert_array_equal(gathered.sizes, [len(space.nodes) for space in one_by_one])
+        np.testing.assert_array_equal(gathered.starts, np.cumsum([0, *gathered.sizes[:-1]]))
+        for field in ("nodes", "time_s", "length_m"):
+            np.testing.assert_array_equal(
+                getattr(gathered, field), np.concatenate([getattr(space, field) for space in one_by_one])
+            )
+    empty = monaco_spaces.gather(np.array([], dtype=np.int64), True)
+    assert len(empty.nodes) == len(empty.starts) == 0
+
+
 def test_a_router_on_the_table_routes_and_matches_the_same(
     monaco: RoadGraph, monaco_spaces: SpaceTable, monaco_router: Router, tmp_path: Path
 ) -> None:

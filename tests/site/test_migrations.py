@@ -77,3 +77,30 @@ def test_conversation_reports_survive_the_migration_to_general_reports(app: Flas
             )
             assert [tuple(row) for row in rows] == [(1, 2, "Insults")]
         upgrade(directory=directory)
+
+
+def test_search_cells_take_their_pickup_moments_from_their_trip(app: Flask, driver: int) -> None:
+    """The index's entries made before their moments were kept get them from their
+    trip: the same the site gives an entry when it indexes a trip."""
+    from sqlalchemy import select
+
+    from carpool.models import TripCell
+    from carpool.services.trips import publish
+    from tests.site.test_trips import CASINO, draft
+
+    directory = str(ROOT / "migrations")
+
+    def moments() -> dict[tuple[int, int], tuple[object, object]]:
+        cells = db.session.scalars(select(TripCell))
+        return {(c.trip_id, c.cell): (c.pickup_from, c.pickup_until) for c in cells}
+
+    with app.app_context():
+        publish(driver, draft(stopovers=(CASINO,)))
+        publish(driver, draft(max_detour_min=3))
+        made = moments()
+        assert len(made) >= 2 and len({trip for trip, _ in made}) == 2
+        db.session.remove()
+        downgrade(directory=directory, revision="3525c4937019")
+        assert "pickup_from" not in {c["name"] for c in inspect(db.engine).get_columns("trip_cell")}
+        upgrade(directory=directory)
+        assert moments() == made

@@ -36,18 +36,30 @@ def random_place(rng: np.random.Generator) -> StopInput:
     return StopInput("p", lat, lon)
 
 
-def publish_random_trips(driver: int, rng: np.random.Generator, count: int = 25) -> int:
+def publish_random_trips(driver: int, rng: np.random.Generator, count: int = 25, *, days: int = 0) -> int:
     """Publish ``count`` trips between random places, tomorrow between 8:00 and
-    18:00, each with its own detour limit; returns ``count``."""
+    18:00, each with its own detour limit; returns ``count``. With ``days``: at any
+    time from tomorrow's midnight over that many days, a third of them in the
+    last quarter of an hour of a day, to pass after midnight."""
     published = 0
     while published < count:
+        if not days:
+            departure = TOMORROW + timedelta(minutes=int(rng.integers(0, 600)))
+        elif published % 3:
+            departure = (
+                TOMORROW - timedelta(hours=8) + timedelta(minutes=int(rng.integers(0, days * 24 * 60)))
+            )
+        else:
+            departure = TOMORROW + timedelta(
+                days=int(rng.integers(0, days)), hours=15, minutes=int(rng.integers(45, 60))
+            )
         try:
             publish(
                 driver,
                 draft(
                     origin=random_place(rng),
                     destination=random_place(rng),
-                    departure=TOMORROW + timedelta(minutes=int(rng.integers(0, 600))),
+                    departure=departure,
                     max_detour_min=int(rng.integers(0, 16)),
                 ),
             )
@@ -193,28 +205,70 @@ def test_the_index_leaves_out_trips_that_pass_nowhere_near(app: Flask, driver: i
         assert candidates(pickup, far[0]) == [] and candidates(far[0], dropoff) == []
 
 
+def test_the_index_reads_the_trips_that_can_be_at_the_pickup_in_the_window(app: Flask, driver: int) -> None:
+    """A cell's entries say when its driver can be at a pickup there: from the start
+    of the leg that reaches it to the end of that leg late by the whole detour. A
+    trip whose driver is past the cell before the window, or reaches it after the
+    window, is not read."""
+    pickup, dropoff = on_the_way(app)
+    with app.app_context():
+        morning = publish(driver, draft(max_detour_min=5))  # tomorrow 8:00
+        earlier = publish(driver, draft(max_detour_min=5, departure=TOMORROW - timedelta(hours=1)))
+        afternoon = publish(driver, draft(max_detour_min=5, departure=TOMORROW + timedelta(hours=7)))
+        trip = db.session.get(Trip, morning)
+        assert trip is not None
+        late_by = timedelta(seconds=trip.time_s + trip.max_detour_s)  # the most a pickup can be after leaving
+        cells = search.cell_near(pickup), search.cell_near(dropoff)
+
+        def read(start: datetime, end: datetime) -> list[int]:
+            return sorted(t.id for t in search._candidates(*cells, start, end))
+
+        assert read(TOMORROW - timedelta(hours=2), TOMORROW + timedelta(hours=8)) == [
+            morning,
+            earlier,
+            afternoon,
+        ]
+        assert read(TOMORROW - timedelta(minutes=59), TOMORROW + timedelta(hours=1)) == [morning, earlier]
+        # The earlier trip's driver is past every pickup by then; the morning one is not.
+        past = TOMORROW - timedelta(hours=1) + late_by + timedelta(seconds=1)
+        assert read(past, TOMORROW + timedelta(hours=1)) == [morning]
+        # Nobody is at a pickup before leaving.
+        assert read(TOMORROW - timedelta(hours=3), TOMORROW - timedelta(hours=1, seconds=1)) == []
+        # And the search still finds the morning trip from its way, in a morning window.
+        query = SearchQuery(
+            pickup=pickup, dropoff=dropoff, day=TOMORROW.date(), time_from=time(8), time_to=time(9)
+        )
+        assert [r.trip_id for r in find(query, now=TOMORROW - timedelta(hours=2))] == [morning]
+
+
 def test_the_index_finds_what_matching_every_trip_finds(
     app: Flask, driver: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On random trips and a few hundred random searches, the search (index, kept
-    legs, order, time window) gives exactly what ``match_many`` over every trip,
-    each routed afresh, gives. Cells of 300 m, so that in a region as small as
-    Monaco the index really leaves trips out."""
+    """On random trips over three days and a few hundred random searches on those
+    days, the search (index by place and departure, kept legs, order, time window)
+    gives exactly what ``match_many`` over every trip, each routed afresh, gives.
+    Cells of 300 m, so that in a region as small as Monaco the index really leaves
+    trips out; trips at any hour, so that some leave the evening before the day
+    searched and pass after midnight."""
     app.config["SEARCH_CELL_M"] = 300.0
     rng = np.random.default_rng(7)
-    now = TOMORROW - timedelta(hours=1)
+    now = TOMORROW - timedelta(hours=8)  # the first departures' midnight
+    days = [TOMORROW.date() + timedelta(days=k) for k in range(3)]
     with app.app_context():
-        published = publish_random_trips(driver, rng, count=40)
+        published = publish_random_trips(driver, rng, count=60, days=len(days))
         queries = []
         for _ in range(300):
             a, b = random_place(rng), random_place(rng)
-            queries.append(SearchQuery(pickup=(a.lat, a.lon), dropoff=(b.lat, b.lon), day=TOMORROW.date()))
+            day = days[int(rng.integers(len(days)))]
+            queries.append(SearchQuery(pickup=(a.lat, a.lon), dropoff=(b.lat, b.lon), day=day))
         indexed = [[r.trip_id for r in find(q, now=now)] for q in queries]
 
-        start = datetime.combine(TOMORROW.date(), time.min, TOMORROW.tzinfo)
-        day_end = start + timedelta(days=1)
+        def day_of(query: SearchQuery) -> tuple[datetime, datetime]:
+            start = datetime.combine(query.day, time.min, TOMORROW.tzinfo)
+            return start, start + timedelta(days=1)
+
         read = [
-            len(search._candidates(search.cell_near(q.pickup), search.cell_near(q.dropoff), start, day_end))
+            len(search._candidates(search.cell_near(q.pickup), search.cell_near(q.dropoff), *day_of(q)))
             for q in queries
         ]
         assert min(read) < published  # the index left trips out of some searches
@@ -224,6 +278,7 @@ def test_the_index_finds_what_matching_every_trip_finds(
         routes = [router.route(*_ends(trip), via=_ends(trip, via=True)) for trip in every_trip]
         for query, found in zip(queries, indexed, strict=True):
             matches = router.match_many(routes, query.pickup, query.dropoff, max_detour_s=3600)
+            start, day_end = day_of(query)
             expected = {
                 trip.id
                 for trip, match in zip(every_trip, matches, strict=True)
@@ -234,8 +289,24 @@ def test_the_index_finds_what_matching_every_trip_finds(
             assert sorted(found) == sorted(expected), query
 
         # And in the same order as without the index.
-        def all_trips(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> list[Trip]:
-            return every_trip
+        # (Every trip a candidate, routed afresh: no legs kept.)
+        every_candidate = [
+            search.Candidate(
+                trip.id,
+                trip.departure_at,
+                trip.max_detour_s,
+                tuple((stop.lat, stop.lon) for stop in trip.stops),
+                None,
+                trip.stops[0].name,
+                trip.stops[-1].name,
+            )
+            for trip in every_trip
+        ]
+
+        def all_trips(
+            pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime
+        ) -> list[search.Candidate]:
+            return every_candidate
 
         monkeypatch.setattr(search, "_candidates", all_trips)
         assert [[r.trip_id for r in find(q, now=now)] for q in queries] == indexed
