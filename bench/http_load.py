@@ -93,6 +93,9 @@ class LoadResult:
     requests: int
     worker_rss_mb: float  # max over workers
     worker_pss_mb: float
+    # Of the worker's Rss (max over workers), the pages of the memory-mapped search
+    # spaces: file pages of the operating system's cache, one copy for every process.
+    worker_spaces_rss_mb: float = math.nan
     master_rss_mb: float = math.nan
     master_pss_mb: float = math.nan
     total_pss_mb: float = math.nan  # master + workers: what the site takes, shared pages once
@@ -186,7 +189,7 @@ def load(
         raise RuntimeError(f"no figures in wrk's output:\n{output}")
     seconds = figures["duration_us"] / 1e6
     non_200 = tuple(sorted((int(k[7:]), n) for k, n in figures.items() if k.startswith("status_")))
-    master, workers = _memory(master_pid) if master_pid is not None else ((math.nan, math.nan), [])
+    master, workers = _memory(master_pid) if master_pid is not None else ((math.nan,) * 3, [])
     return LoadResult(
         clients=clients,
         requests_per_s=figures["requests"] / seconds,
@@ -195,11 +198,12 @@ def load(
         p99_ms=figures["p99_us"] / 1000,
         errors=sum(n for _, n in non_200) + figures["socket_errors"],
         requests=figures["requests"],
-        worker_rss_mb=max((rss for rss, _ in workers), default=math.nan),
-        worker_pss_mb=max((pss for _, pss in workers), default=math.nan),
+        worker_rss_mb=max((rss for rss, _, _ in workers), default=math.nan),
+        worker_pss_mb=max((pss for _, pss, _ in workers), default=math.nan),
+        worker_spaces_rss_mb=max((spaces for _, _, spaces in workers), default=math.nan),
         master_rss_mb=master[0],
         master_pss_mb=master[1],
-        total_pss_mb=master[1] + sum(pss for _, pss in workers),
+        total_pss_mb=master[1] + sum(pss for _, pss, _ in workers),
         workers=len(workers),
         non_200=non_200,
         socket_errors=figures["socket_errors"],
@@ -213,16 +217,29 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _rss_pss(pid: int) -> tuple[float, float]:
-    """Rss and Pss in MiB. Pss divides each shared page (the preloaded graph, which the
-    workers inherit from the master) among its sharers: Rss counts it in each."""
+def _rss_pss(pid: int) -> tuple[float, float, float]:
+    """Rss, Pss and the Rss of the mapped search spaces, in MiB. Pss divides each
+    shared page (the preloaded graph, which the workers inherit from the master, the
+    search spaces' files) among its sharers: Rss counts it in each."""
     text = Path(f"/proc/{pid}/smaps_rollup").read_text()
     kb = {m[1]: int(m[2]) for m in re.finditer(r"^(Rss|Pss):\s+(\d+) kB", text, re.MULTILINE)}
-    return kb["Rss"] / 1024, kb["Pss"] / 1024
+    return kb["Rss"] / 1024, kb["Pss"] / 1024, _spaces_rss_kb(pid) / 1024
 
 
-def _memory(master_pid: int) -> tuple[tuple[float, float], list[tuple[float, float]]]:
-    """The master's (Rss, Pss), and each of its workers' (its children in /proc)."""
+def _spaces_rss_kb(pid: int) -> int:
+    """The Rss of the mappings of files in a ``.spaces`` folder (``/proc/PID/smaps``:
+    a header line per mapping, its path last, then its figures)."""
+    total, in_spaces = 0, False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+            in_spaces = ".spaces/" in line
+        elif in_spaces and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+def _memory(master_pid: int) -> tuple[tuple[float, float, float], list[tuple[float, float, float]]]:
+    """The master's (Rss, Pss, spaces' Rss), and each of its workers' (its children in /proc)."""
     workers = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError):  # a process gone meanwhile
@@ -246,14 +263,15 @@ def table(results: Sequence[LoadResult]) -> str:
     """The results as a Markdown table, then a line for each level with errors."""
     lines = [
         "| clients | requests/s | p50 ms | p95 ms | p99 ms | requests | errors | worker Rss / Pss MiB "
-        "(max) | master Rss / Pss | total Pss | wrk CPU |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
+        "(max) | of the Rss, mapped spaces | master Rss / Pss | total Pss | wrk CPU |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.clients} | {r.requests_per_s:,.1f} | {r.p50_ms:,.1f} | {r.p95_ms:,.1f} | {r.p99_ms:,.1f} "
             f"| {r.requests:,} | {r.errors:,} | {r.worker_rss_mb:,.0f} / {r.worker_pss_mb:,.0f} "
-            f"({r.workers} workers) | {r.master_rss_mb:,.0f} / {r.master_pss_mb:,.0f} "
+            f"({r.workers} workers) | {r.worker_spaces_rss_mb:,.0f} "
+            f"| {r.master_rss_mb:,.0f} / {r.master_pss_mb:,.0f} "
             f"| {r.total_pss_mb:,.0f} | {r.client_cpu:.0%} |"
         )
     lines += [

@@ -20,9 +20,8 @@ import os
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
@@ -33,6 +32,9 @@ from .errors import GraphFileError, InvalidPointError, PointOutOfAreaError
 from .osm import Place, read_osm
 from .progress import ProgressCallback
 from .simplify import DEFAULT_MAX_EDGE_M, SimpleNetwork, contract_chains, largest_strong_component
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["FORMAT_VERSION", "LatLon", "RoadGraph", "build_graph", "check_point", "load_graph"]
 
@@ -216,6 +218,8 @@ class RoadGraph:
 
         Nodes carry ``lat``, ``lon`` and ``osm_id``; edges ``time_s`` and ``length_m``.
         """
+        import networkx as nx  # only here: a web worker need not carry it (12 MB)
+
         net = self.network
         graph = nx.DiGraph(name=self.meta.get("source", "road graph"))
         graph.add_nodes_from(

@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from numbers import Real
 from typing import Final
 
@@ -204,13 +205,28 @@ class Router:
         self._spaces: OrderedDict[tuple[int, bool], SearchSpace] = OrderedDict()
         self._lock = threading.Lock()
         h = graph.hierarchy
-        self._edge_length: list[float] = h.length_m.tolist()
         self._child_a: list[int] = h.child_a.tolist()
         self._child_b: list[int] = h.child_b.tolist()
         self._edge_tail = h.tail
         self._edge_head = h.head
-        self._up = _adjacency(h.up_offset, h.up_edge, h.head, h.time_s)
-        self._down = _adjacency(h.down_offset, h.down_edge, h.tail, h.time_s)
+
+    # Built on the first upward search only: with a table of every node's spaces, a
+    # web worker never searches, and these Python lists would cost it about 100 MB
+    # of the Porto graph's (and copies in every forked worker once touched).
+    @cached_property
+    def _up(self) -> _Adjacency:
+        h = self.graph.hierarchy
+        return _adjacency(h.up_offset, h.up_edge, h.head, h.time_s)
+
+    @cached_property
+    def _down(self) -> _Adjacency:
+        h = self.graph.hierarchy
+        return _adjacency(h.down_offset, h.down_edge, h.tail, h.time_s)
+
+    @cached_property
+    def _edge_length(self) -> list[float]:
+        lengths: list[float] = self.graph.hierarchy.length_m.tolist()
+        return lengths
 
     # -- public API ---------------------------------------------------------------
 
