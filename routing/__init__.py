@@ -27,9 +27,10 @@ from .errors import (
     RoutingError,
 )
 from .graph import LatLon, RoadGraph, build_graph, load_graph
+from .matching import Legs, LegsBatch, Match, pack_legs
 from .osm import Place
 from .osrm import DEFAULT_OSRM_TIMEOUT_S, OsrmRouter
-from .router import Legs, Match, Route, Router
+from .router import Route, Router
 from .spaces import SpaceTable, load_spaces, precompute_spaces, spaces_path
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidPointError",
     "LatLon",
     "Legs",
+    "LegsBatch",
     "Match",
     "NoRouteError",
     "OsrmRouter",
@@ -60,6 +62,7 @@ __all__ = [
     "distance_to_route",
     "load_graph",
     "load_spaces",
+    "pack_legs",
     "position_along",
     "precompute_spaces",
     "reach_radius_m",

@@ -46,9 +46,13 @@ from collections.abc import Sequence
 from numbers import Real
 from typing import Any, Final
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
 from .errors import NoRouteError, PointOutOfAreaError, RouterUnavailable
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
-from .router import Legs, Match, Route, _best_insertion, _Times
+from .matching import Legs, LegsBatch, LegTimes, Match, best_insertions, check_detour_limits
+from .router import Route
 
 __all__ = ["DEFAULT_OSRM_TIMEOUT_S", "OsrmRouter"]
 
@@ -247,18 +251,49 @@ class OsrmRouter:
             If the server cannot be reached or gives no usable answer (a server
             started with a smaller ``--max-table-size`` than the request needs, too).
         """
-        if isinstance(max_detour_s, bool) or not (isinstance(max_detour_s, Real) and max_detour_s >= 0):
-            raise ValueError(f"max_detour_s must be a non-negative number of seconds, not {max_detour_s!r}")
+        return self.match_batch(LegsBatch.of(routes), pickup, dropoff, max_detour_s=max_detour_s)
+
+    def match_batch(
+        self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
+    ) -> list[Match | None]:
+        """:meth:`match_many` for trips given end to end, each with its own limit
+        (see :meth:`routing.Router.match_batch`), with one ``table`` request.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a pickup or drop-off that cannot be placed on the road network.
+        ValueError
+            For a limit that is negative or not a number, or not one per trip.
+        RouterUnavailable
+            If the server cannot be reached or gives no usable answer.
+        """
+        limits = check_detour_limits(max_detour_s, len(batch))
         a, b = self.snap(pickup), self.snap(dropoff)
-        if not routes:
+        if not len(batch):
             return []
-        sources = sorted({s for r in routes for s in r.stops[:-1]} | {a, b})
-        targets = sorted({t for r in routes for t in r.stops[1:]} | {a, b})
+        starts = batch.leg_starts()
+        leg_from, leg_to = batch.stops[starts].tolist(), batch.stops[starts + 1].tolist()
+        sources = sorted(set(leg_from) | {a, b})
+        targets = sorted(set(leg_to) | {a, b})
         times, lengths = self._table(sources, targets)
-        to_a, to_b = (_Times(_column(times, p), _column(lengths, p)) for p in (a, b))
-        from_a, from_b = (_Times(times[p], lengths[p]) for p in (a, b))
-        a_to_b = (times[a][b], lengths[a][b], -1)
-        return [_best_insertion(r, a, b, to_a, to_b, from_a, from_b, a_to_b, max_detour_s) for r in routes]
+
+        def column(table: dict[int, dict[int, float]], ends: list[int], p: int) -> NDArray[np.float64]:
+            return np.array([table[s][p] for s in ends], dtype=np.float64)
+
+        def row(table: dict[int, dict[int, float]], p: int, ends: list[int]) -> NDArray[np.float64]:
+            return np.array([table[p][t] for t in ends], dtype=np.float64)
+
+        leg_times = LegTimes(
+            to_a=column(times, leg_from, a),
+            to_b=column(times, leg_from, b),
+            from_a=row(times, a, leg_to),
+            from_b=row(times, b, leg_to),
+            to_b_length_m=column(lengths, leg_from, b),
+            from_a_length_m=row(lengths, a, leg_to),
+            a_to_b=(times[a][b], lengths[a][b]),
+        )
+        return best_insertions(batch, leg_times, a, b, max_detour_s=limits)
 
     # -- the server ---------------------------------------------------------------
 
@@ -371,11 +406,6 @@ def _times_at_points(segment_times: list[list[float]]) -> list[float]:
             clock += t
             times.append(clock)
     return times
-
-
-def _column(matrix: dict[int, dict[int, float]], target: int) -> dict[int, float]:
-    """Values from every source to ``target``."""
-    return {source: row[target] for source, row in matrix.items()}
 
 
 def _matrix(

@@ -24,18 +24,18 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from numbers import Real
 from typing import Final
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .ch import SearchSpace
 from .errors import NoRouteError
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
+from .matching import Legs, LegsBatch, LegTimes, Match, best_insertions, check_detour_limits
 from .spaces import Gathered, SpaceTable
 
-__all__ = ["Legs", "Match", "Route", "Router"]
+__all__ = ["Legs", "LegsBatch", "Match", "Route", "Router"]
 
 _INF: Final[float] = float("inf")
 #: Search spaces kept in memory (a few kB each).
@@ -75,84 +75,6 @@ class Route:
     points: tuple[LatLon, ...]
     leg_time_s: tuple[float, ...]
     leg_length_m: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class Legs:
-    """What matching reads of a trip: its stops' nodes and the legs between them.
-
-    A :class:`Route` has these too; a site that keeps them when a trip is published
-    matches it without routing it again, and without its geometry in memory.
-
-    Attributes
-    ----------
-    stops : tuple of int
-        Snapped nodes of the origin, the via points and the destination.
-    leg_time_s, leg_length_m : tuple of float
-        Time and length between consecutive stops.
-
-    Raises
-    ------
-    ValueError
-        Unless there is one leg fewer than stops, and at least one.
-
-    Examples
-    --------
-    >>> Legs(stops=(4, 9), leg_time_s=(300.0,), leg_length_m=(4200.0,)).leg_time_s
-    (300.0,)
-    """
-
-    stops: tuple[int, ...]
-    leg_time_s: tuple[float, ...]
-    leg_length_m: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        legs = len(self.stops) - 1
-        if legs < 1 or len(self.leg_time_s) != legs or len(self.leg_length_m) != legs:
-            raise ValueError(f"{len(self.stops)} stops need {max(legs, 1)} legs of time and length")
-
-    @classmethod
-    def of(cls, route: Route) -> Legs:
-        """The legs of a route."""
-        return cls(stops=route.stops, leg_time_s=route.leg_time_s, leg_length_m=route.leg_length_m)
-
-
-@dataclass(frozen=True)
-class Match:
-    """How a trip can take a passenger from a pickup to a drop-off.
-
-    Attributes
-    ----------
-    detour_s : float
-        Extra driving time for the driver.
-    pickup_offset_s, dropoff_offset_s : float
-        Time from the driver's departure to the pickup and to the drop-off, on the
-        route that includes them.
-    shared_length_m : float
-        Distance driven with the passenger on board.
-    pickup_leg, dropoff_leg : int
-        Legs of the trip (0 = origin to first stop) where the pickup and the drop-off
-        are inserted.
-    pickup_node, dropoff_node : int
-        The snapped pickup and drop-off.
-    """
-
-    detour_s: float
-    pickup_offset_s: float
-    dropoff_offset_s: float
-    shared_length_m: float
-    pickup_leg: int
-    dropoff_leg: int
-    pickup_node: int
-    dropoff_node: int
-
-
-@dataclass(frozen=True)
-class _Times:
-    """Times (and lengths) between a set of stops and one request point."""
-
-    time_s: dict[int, float]
-    length_m: dict[int, float]
 
 
 class Router:
@@ -321,17 +243,57 @@ class Router:
         list of Match or None
             One entry per route, in the same order.
         """
-        if isinstance(max_detour_s, bool) or not (isinstance(max_detour_s, Real) and max_detour_s >= 0):
-            raise ValueError(f"max_detour_s must be a non-negative number of seconds, not {max_detour_s!r}")
+        return self.match_batch(LegsBatch.of(routes), pickup, dropoff, max_detour_s=max_detour_s)
+
+    def match_batch(
+        self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
+    ) -> list[Match | None]:
+        """:meth:`match_many` for trips given end to end (a search reads thousands from
+        a database at once, :meth:`LegsBatch.unpack`), each with its own limit.
+
+        Parameters
+        ----------
+        batch : LegsBatch
+        pickup, dropoff : (float, float)
+        max_detour_s : float or array of float
+            One limit for every trip, or one each.
+
+        Returns
+        -------
+        list of Match or None
+            One entry per trip, in the batch's order.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a pickup or drop-off that cannot be placed on the road network.
+        ValueError
+            For a limit that is negative or not a number, or not one per trip.
+        """
+        limits = check_detour_limits(max_detour_s, len(batch))
         a, b = self.snap(pickup), self.snap(dropoff)
-        if not routes:
+        if not len(batch):
             return []
-        sources = {s for r in routes for s in r.stops[:-1]}
-        targets = {t for r in routes for t in r.stops[1:]}
-        to_a, to_b = self._times_to(sources, (a, b))
-        from_a, from_b = self._times_from(targets, (a, b))
+        return best_insertions(batch, self._leg_times(batch, a, b), a, b, max_detour_s=limits)
+
+    def _leg_times(self, batch: LegsBatch, a: int, b: int) -> LegTimes:
+        """The times between every leg's ends and ``a`` and ``b``: the request's four
+        spaces against the spaces of the distinct stops only."""
+        starts = batch.leg_starts()
+        sources, at_source = np.unique(batch.stops[starts], return_inverse=True)
+        targets, at_target = np.unique(batch.stops[starts + 1], return_inverse=True)
+        (to_a, _), (to_b, to_b_length) = self._many(sources, (a, b), sources_forward=True)
+        (from_a, from_a_length), (from_b, _) = self._many(targets, (a, b), sources_forward=False)
         a_to_b = self._meet(self._space(a, True), self._space(b, False))
-        return [_best_insertion(r, a, b, to_a, to_b, from_a, from_b, a_to_b, max_detour_s) for r in routes]
+        return LegTimes(
+            to_a=to_a[at_source],
+            to_b=to_b[at_source],
+            from_a=from_a[at_target],
+            from_b=from_b[at_target],
+            to_b_length_m=to_b_length[at_source],
+            from_a_length_m=from_a_length[at_target],
+            a_to_b=(a_to_b[0], a_to_b[1]),
+        )
 
     # -- search spaces --------------------------------------------------------------
 
@@ -472,20 +434,12 @@ class Router:
         length_m[space.nodes] = space.length_m
         return time_s, length_m
 
-    def _times_to(self, sources: set[int], points: tuple[int, ...]) -> list[_Times]:
-        """Fastest times from every source node to each point."""
-        return self._many(sorted(sources), points, sources_forward=True)
-
-    def _times_from(self, targets: set[int], points: tuple[int, ...]) -> list[_Times]:
-        """Fastest times from each point to every target node."""
-        return self._many(sorted(targets), points, sources_forward=False)
-
-    def _gathered(self, stops: list[int], forward: bool) -> Gathered:
+    def _gathered(self, stops: NDArray[np.int64], forward: bool) -> Gathered:
         """The search spaces of ``stops``, end to end: from the table in one copy,
         else each from the cache or searched."""
         if self._table is not None:
             return self._table.gather(np.asarray(stops, dtype=np.int64), forward)
-        spaces = [self._space(s, forward) for s in stops]
+        spaces = [self._space(s, forward) for s in stops.tolist()]
         sizes = np.fromiter((len(sp.nodes) for sp in spaces), dtype=np.int64, count=len(spaces))
         starts = np.zeros(len(spaces), dtype=np.int64)
         np.cumsum(sizes[:-1], out=starts[1:])
@@ -497,7 +451,11 @@ class Router:
             sizes,
         )
 
-    def _many(self, stops: list[int], points: tuple[int, ...], *, sources_forward: bool) -> list[_Times]:
+    def _many(
+        self, stops: NDArray[np.int64], points: tuple[int, ...], *, sources_forward: bool
+    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+        """For each point, the fastest times (and their lengths) from every stop to it
+        (``sources_forward``) or from it to every stop, in the order of ``stops``."""
         nodes, times, lengths, starts, sizes = self._gathered(stops, sources_forward)
         results = []
         for point in points:
@@ -507,13 +465,7 @@ class Router:
             # First position in each stop's slice that reaches the best total.
             hits = np.flatnonzero(totals == np.repeat(best, sizes))
             first = hits[np.searchsorted(hits, starts)]
-            best_length = lengths[first] + point_length[nodes[first]]
-            results.append(
-                _Times(
-                    time_s=dict(zip(stops, best.tolist(), strict=True)),
-                    length_m=dict(zip(stops, best_length.tolist(), strict=True)),
-                )
-            )
+            results.append((best, lengths[first] + point_length[nodes[first]]))
         return results
 
 
@@ -541,51 +493,3 @@ def _parent_chain(space: SearchSpace, node: int, back_end: NDArray[np.int32]) ->
         chain.append(edge)
         edge = index[int(back_end[edge])]
     return chain
-
-
-def _best_insertion(
-    route: Route | Legs,
-    a: int,
-    b: int,
-    to_a: _Times,
-    to_b: _Times,
-    from_a: _Times,
-    from_b: _Times,
-    a_to_b: tuple[float, float, int],
-    max_detour_s: float,
-) -> Match | None:
-    """Smallest-detour insertion of pickup ``a`` then drop-off ``b`` into a route."""
-    stops, legs = route.stops, route.leg_time_s
-    best: tuple[float, int, int] | None = None
-    for i in range(len(legs)):
-        # Cost of going through a on leg i, and through b on leg j > i.
-        via_a = to_a.time_s[stops[i]] + from_a.time_s[stops[i + 1]] - legs[i]
-        same_leg = to_a.time_s[stops[i]] + a_to_b[0] + from_b.time_s[stops[i + 1]] - legs[i]
-        if best is None or same_leg < best[0]:
-            best = (same_leg, i, i)
-        for j in range(i + 1, len(legs)):
-            detour = via_a + to_b.time_s[stops[j]] + from_b.time_s[stops[j + 1]] - legs[j]
-            if detour < best[0]:
-                best = (detour, i, j)
-    if best is None or not best[0] <= max_detour_s:
-        return None
-    detour, i, j = best
-    before_pickup = math.fsum(legs[:i])
-    pickup_offset = before_pickup + to_a.time_s[stops[i]]
-    if i == j:
-        on_board_time, shared = a_to_b[0], a_to_b[1]
-    else:
-        on_board_time = from_a.time_s[stops[i + 1]] + math.fsum(legs[i + 1 : j]) + to_b.time_s[stops[j]]
-        shared = (
-            from_a.length_m[stops[i + 1]] + math.fsum(route.leg_length_m[i + 1 : j]) + to_b.length_m[stops[j]]
-        )
-    return Match(
-        detour_s=max(0.0, detour),
-        pickup_offset_s=pickup_offset,
-        dropoff_offset_s=pickup_offset + on_board_time,
-        shared_length_m=shared,
-        pickup_leg=i,
-        dropoff_leg=j,
-        pickup_node=a,
-        dropoff_node=b,
-    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
+from collections.abc import Callable
 
 import networkx as nx
 import numpy as np
@@ -11,7 +13,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing import InvalidPointError, Legs, Match, PointOutOfAreaError, RoadGraph, Router
+from routing import (
+    InvalidPointError,
+    Legs,
+    LegsBatch,
+    Match,
+    PointOutOfAreaError,
+    RoadGraph,
+    Router,
+    pack_legs,
+)
+from tests.routing.insertion_reference import Times, best_insertion
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -150,3 +162,82 @@ def test_bad_requests(monaco_router: Router) -> None:
         monaco_router.match(route, (43.735, 999), (43.744, 7.43), max_detour_s=600)
     with pytest.raises(PointOutOfAreaError):
         monaco_router.match_many([route], (43.735, 7.421), (45.76, 4.83), max_detour_s=600)
+
+
+def both_ways(
+    nodes: set[int], meet: Callable[[int], tuple[float, float, int]]
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Times and lengths of ``meet(node)`` for every node."""
+    found = {node: meet(node) for node in nodes}
+    return {n: m[0] for n, m in found.items()}, {n: m[1] for n, m in found.items()}
+
+
+def test_all_trips_at_once_are_the_loop_over_each_trip(monaco: RoadGraph, monaco_router: Router) -> None:
+    """match_batch (array operations over every trip) gives, to the bit, what the plain
+    loop over each trip's legs gives from the same times: trips of 1 to 4 legs, each
+    with its own limit."""
+    rng, at, n = random.Random(11), monaco.node_latlon, monaco.node_count
+    routes = [
+        monaco_router.route(
+            at(rng.randrange(n)), at(rng.randrange(n)), via=[at(rng.randrange(n)) for _ in range(k % 4)]
+        )
+        for k in range(80)
+    ]
+    batch = LegsBatch.unpack([pack_legs(r) for r in routes])
+    assert [batch.legs(k) for k in range(len(batch))] == [Legs.of(r) for r in routes]
+
+    def meet(s: int, t: int) -> tuple[float, float, int]:
+        return monaco_router._meet(monaco_router._space(s, True), monaco_router._space(t, False))
+
+    nodes = {s for r in routes for s in r.stops}
+    seen: set[tuple[bool, int, int]] = set()
+    for _ in range(12):
+        pickup, dropoff = at(rng.randrange(n)), at(rng.randrange(n))
+        limits = [rng.choice((30.0, 120.0, 600.0)) for _ in routes]
+        a, b = monaco_router.snap(pickup), monaco_router.snap(dropoff)
+        to_a, to_b = (Times(*both_ways(nodes, lambda s, p=p: meet(s, p))) for p in (a, b))
+        from_a, from_b = (Times(*both_ways(nodes, lambda s, p=p: meet(p, s))) for p in (a, b))
+        expected = [
+            best_insertion(r, a, b, to_a, to_b, from_a, from_b, meet(a, b), limit)
+            for r, limit in zip(routes, limits, strict=True)
+        ]
+        assert monaco_router.match_batch(batch, pickup, dropoff, max_detour_s=limits) == expected
+        seen |= {
+            (m is None, len(r.stops), m.dropoff_leg - m.pickup_leg if m else 0)
+            for r, m in zip(routes, expected, strict=True)
+        }
+    # Trips refused and matched, with stopovers, the passenger on board over several legs.
+    assert (True, 2, 0) in seen and (False, 2, 0) in seen
+    assert any(not refused and legs_on_board >= 2 for refused, _, legs_on_board in seen)
+
+
+def test_packed_legs_that_cannot_be_are_refused() -> None:
+    good = pack_legs(Legs(stops=(1, 2), leg_time_s=(3.0,), leg_length_m=(4.0,)))
+    for bad in (
+        good[:-1],
+        good[:16],
+        good + good[:8],
+        np.array([1.5, 2, 3, 4]).tobytes(),
+        np.array([-1.0, 2, 3, 4]).tobytes(),
+    ):
+        with pytest.raises(ValueError):
+            LegsBatch.unpack([good, bad])
+    assert len(LegsBatch.unpack([])) == 0
+
+
+def test_one_limit_per_trip_or_one_for_all(monaco: RoadGraph, monaco_router: Router) -> None:
+    route = monaco_router.route((43.7311, 7.4197), (43.7476, 7.4336))
+    batch = LegsBatch.of([route, route])
+    pickup, dropoff = (43.735, 7.421), (43.744, 7.43)
+    far = monaco_router.match_batch(batch, pickup, dropoff, max_detour_s=600)
+    assert far[0] is not None and far == monaco_router.match_batch(
+        batch, pickup, dropoff, max_detour_s=[600, 600]
+    )
+    detour = far[0].detour_s
+    assert monaco_router.match_batch(batch, pickup, dropoff, max_detour_s=[detour, detour / 2 - 1]) == [
+        far[0],
+        None,
+    ]
+    for limits in ([600], [600, 600, 600], [[600, 600]], [600, -1], ["600", 600], None):
+        with pytest.raises(ValueError):
+            monaco_router.match_batch(batch, pickup, dropoff, max_detour_s=limits)  # type: ignore[arg-type]

@@ -28,8 +28,8 @@ from routing import (
     RouterUnavailable,
 )
 from routing.corridor import distance_to_route
-from routing.router import _best_insertion, _Times
 from tests.osrm_server import free_port
+from tests.routing.insertion_reference import Times, best_insertion
 
 TIME_TOLERANCE = 0.25
 LENGTH_TOLERANCE = 0.10
@@ -154,19 +154,15 @@ def test_match_many_is_the_builtin_insertion_with_osrm_times(
     durations, distances = raw_table(osrm_url, monaco, nodes)
     at = {node: i for i, node in enumerate(nodes)}
 
-    def towards(p: int) -> _Times:
-        return _Times(
-            {n: durations[at[n]][at[p]] for n in nodes}, {n: distances[at[n]][at[p]] for n in nodes}
-        )
+    def towards(p: int) -> Times:
+        return Times({n: durations[at[n]][at[p]] for n in nodes}, {n: distances[at[n]][at[p]] for n in nodes})
 
-    def away(p: int) -> _Times:
-        return _Times(
-            {n: durations[at[p]][at[n]] for n in nodes}, {n: distances[at[p]][at[n]] for n in nodes}
-        )
+    def away(p: int) -> Times:
+        return Times({n: durations[at[p]][at[n]] for n in nodes}, {n: distances[at[p]][at[n]] for n in nodes})
 
     a_to_b = (durations[at[a]][at[b]], distances[at[a]][at[b]], -1)
     expected = [
-        _best_insertion(r, a, b, towards(a), towards(b), away(a), away(b), a_to_b, limit) for r in routes
+        best_insertion(r, a, b, towards(a), towards(b), away(a), away(b), a_to_b, limit) for r in routes
     ]
     assert matches == expected
     assert any(m is not None for m in matches) and any(m is None for m in matches)

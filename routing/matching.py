@@ -1,0 +1,384 @@
+"""En-route matching: where a passenger's pickup and drop-off fit into many trips.
+
+A router (:class:`routing.Router`, :class:`routing.OsrmRouter`) finds the times
+between every trip's stops and the request's two points; this module then inserts
+the pickup and the drop-off into every trip at once, with array operations, where
+the detour is smallest (Geisberger et al., "Fast Detour Computation for Ride
+Sharing", 2010). A search matches hundreds or thousands of trips: a Python step per
+trip would cost more than the routing itself.
+
+A trip is matched on its :class:`Legs` (its stops' road nodes and the time and
+length between them). :func:`pack_legs` turns them into a few bytes that a database
+can keep beside the trip; :meth:`LegsBatch.unpack` reads many such at once.
+
+Examples
+--------
+>>> legs = Legs(stops=(4, 9, 2), leg_time_s=(300.0, 60.0), leg_length_m=(4200.0, 900.0))
+>>> batch = LegsBatch.unpack([pack_legs(legs), pack_legs(legs)])
+>>> len(batch), batch.legs(1) == legs
+(2, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from numbers import Real
+from typing import Final, Protocol
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["LegTimes", "Legs", "LegsBatch", "Match", "best_insertions", "check_detour_limits", "pack_legs"]
+
+#: Packed legs: little-endian float64s, the stops' nodes, then the legs' times, then
+#: their lengths (``3 × stops - 2`` numbers; nodes are exact below 2**53).
+_PACKED: Final = np.dtype("<f8")
+
+
+class _HasLegs(Protocol):
+    @property
+    def stops(self) -> tuple[int, ...]: ...
+    @property
+    def leg_time_s(self) -> tuple[float, ...]: ...
+    @property
+    def leg_length_m(self) -> tuple[float, ...]: ...
+
+
+@dataclass(frozen=True)
+class Legs:
+    """What matching reads of a trip: its stops' nodes and the legs between them.
+
+    A :class:`routing.Route` has these too; a site that keeps them when a trip is
+    published matches it without routing it again, and without its geometry in memory.
+
+    Attributes
+    ----------
+    stops : tuple of int
+        Snapped nodes of the origin, the via points and the destination.
+    leg_time_s, leg_length_m : tuple of float
+        Time and length between consecutive stops.
+
+    Raises
+    ------
+    ValueError
+        Unless there is one leg fewer than stops, and at least one.
+
+    Examples
+    --------
+    >>> Legs(stops=(4, 9), leg_time_s=(300.0,), leg_length_m=(4200.0,)).leg_time_s
+    (300.0,)
+    """
+
+    stops: tuple[int, ...]
+    leg_time_s: tuple[float, ...]
+    leg_length_m: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        legs = len(self.stops) - 1
+        if legs < 1 or len(self.leg_time_s) != legs or len(self.leg_length_m) != legs:
+            raise ValueError(f"{len(self.stops)} stops need {max(legs, 1)} legs of time and length")
+
+    @classmethod
+    def of(cls, route: _HasLegs) -> Legs:
+        """The legs of a route."""
+        return cls(stops=route.stops, leg_time_s=route.leg_time_s, leg_length_m=route.leg_length_m)
+
+
+@dataclass(frozen=True)
+class Match:
+    """How a trip can take a passenger from a pickup to a drop-off.
+
+    Attributes
+    ----------
+    detour_s : float
+        Extra driving time for the driver.
+    pickup_offset_s, dropoff_offset_s : float
+        Time from the driver's departure to the pickup and to the drop-off, on the
+        route that includes them.
+    shared_length_m : float
+        Distance driven with the passenger on board.
+    pickup_leg, dropoff_leg : int
+        Legs of the trip (0 = origin to first stop) where the pickup and the drop-off
+        are inserted.
+    pickup_node, dropoff_node : int
+        The snapped pickup and drop-off.
+    """
+
+    detour_s: float
+    pickup_offset_s: float
+    dropoff_offset_s: float
+    shared_length_m: float
+    pickup_leg: int
+    dropoff_leg: int
+    pickup_node: int
+    dropoff_node: int
+
+
+def pack_legs(legs: _HasLegs) -> bytes:
+    """The legs of a trip (a :class:`Legs` or a :class:`routing.Route`) as bytes,
+    for :meth:`LegsBatch.unpack`.
+
+    Examples
+    --------
+    >>> len(pack_legs(Legs(stops=(4, 9), leg_time_s=(300.0,), leg_length_m=(4200.0,))))
+    32
+    """
+    return np.array([*legs.stops, *legs.leg_time_s, *legs.leg_length_m], dtype=_PACKED).tobytes()
+
+
+@dataclass(frozen=True, eq=False)
+class LegsBatch:
+    """Many trips' legs end to end, to be matched at once.
+
+    Attributes
+    ----------
+    stops : ndarray of int64
+        Every trip's stop nodes, trip after trip: trip ``k``'s are
+        ``stops[first_stop[k]:first_stop[k + 1]]``.
+    first_stop : ndarray of int64
+        ``len(batch) + 1`` bounds.
+    leg_time_s, leg_length_m : ndarray of float64
+        Every trip's legs, trip after trip: trip ``k``'s are at
+        ``first_stop[k] - k`` up to ``first_stop[k + 1] - k - 1``.
+    """
+
+    stops: NDArray[np.int64]
+    first_stop: NDArray[np.int64]
+    leg_time_s: NDArray[np.float64]
+    leg_length_m: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.first_stop) - 1
+
+    @classmethod
+    def of(cls, routes: Sequence[_HasLegs]) -> LegsBatch:
+        """The batch of ``routes`` (:class:`Legs` or :class:`routing.Route`), in order."""
+        counts = np.fromiter((len(r.stops) for r in routes), dtype=np.int64, count=len(routes))
+        first_stop = np.zeros(len(routes) + 1, dtype=np.int64)
+        np.cumsum(counts, out=first_stop[1:])
+        return cls(
+            stops=np.fromiter(
+                (s for r in routes for s in r.stops), dtype=np.int64, count=int(first_stop[-1])
+            ),
+            first_stop=first_stop,
+            leg_time_s=np.fromiter((t for r in routes for t in r.leg_time_s), dtype=np.float64),
+            leg_length_m=np.fromiter((m for r in routes for m in r.leg_length_m), dtype=np.float64),
+        )
+
+    @classmethod
+    def unpack(cls, packed: Sequence[bytes]) -> LegsBatch:
+        """The batch of trips packed by :func:`pack_legs`, in order, read at once.
+
+        Raises
+        ------
+        ValueError
+            For bytes that :func:`pack_legs` cannot have written.
+        """
+        sizes = np.fromiter((len(p) for p in packed), dtype=np.int64, count=len(packed))
+        numbers, rest = np.divmod(sizes, _PACKED.itemsize)
+        counts = (numbers + 2) // 3  # stops: 3 × stops - 2 numbers
+        if rest.any() or (counts < 2).any() or (3 * counts - 2 != numbers).any():
+            raise ValueError("these bytes are not packed legs")
+        data = np.frombuffer(b"".join(packed), dtype=_PACKED)
+        start = np.zeros(len(packed), dtype=np.int64)
+        np.cumsum(numbers[:-1], out=start[1:])
+        first_stop = np.zeros(len(packed) + 1, dtype=np.int64)
+        np.cumsum(counts, out=first_stop[1:])
+        nodes = data[_ranges(start, counts)]
+        if not (np.isfinite(nodes).all() and (nodes >= 0).all() and (nodes == np.floor(nodes)).all()):
+            raise ValueError("these bytes are not packed legs")
+        return cls(
+            stops=nodes.astype(np.int64),
+            first_stop=first_stop,
+            leg_time_s=data[_ranges(start + counts, counts - 1)].astype(np.float64),
+            leg_length_m=data[_ranges(start + 2 * counts - 1, counts - 1)].astype(np.float64),
+        )
+
+    def legs(self, k: int) -> Legs:
+        """Trip ``k``'s legs."""
+        first, end = int(self.first_stop[k]), int(self.first_stop[k + 1])
+        return Legs(
+            stops=tuple(self.stops[first:end].tolist()),
+            leg_time_s=tuple(self.leg_time_s[first - k : end - k - 1].tolist()),
+            leg_length_m=tuple(self.leg_length_m[first - k : end - k - 1].tolist()),
+        )
+
+    def leg_starts(self) -> NDArray[np.int64]:
+        """For every leg, the position in :attr:`stops` of the stop it starts from."""
+        trip_of_leg = np.repeat(np.arange(len(self)), np.diff(self.first_stop) - 1)
+        return np.arange(len(self.leg_time_s), dtype=np.int64) + trip_of_leg
+
+
+def _ranges(starts: NDArray[np.int64], sizes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``starts[k] + range(sizes[k])`` for every ``k``, end to end."""
+    firsts = np.zeros(len(sizes), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=firsts[1:])
+    return np.repeat(starts - firsts, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class LegTimes:
+    """For every leg of a :class:`LegsBatch`, the fastest times (and lengths) between
+    its ends and the request's pickup ``a`` and drop-off ``b``: what a router finds.
+
+    Attributes
+    ----------
+    to_a, to_b : ndarray of float64
+        From the leg's start to ``a``, to ``b`` (infinite where no road joins them).
+    from_a, from_b : ndarray of float64
+        From ``a``, from ``b`` to the leg's end.
+    to_b_length_m, from_a_length_m : ndarray of float64
+        The lengths of the ``to_b`` and ``from_a`` paths.
+    a_to_b : (float, float)
+        Time and length from ``a`` to ``b``.
+    """
+
+    to_a: NDArray[np.float64]
+    to_b: NDArray[np.float64]
+    from_a: NDArray[np.float64]
+    from_b: NDArray[np.float64]
+    to_b_length_m: NDArray[np.float64]
+    from_a_length_m: NDArray[np.float64]
+    a_to_b: tuple[float, float]
+
+
+def check_detour_limits(max_detour_s: float | ArrayLike, trips: int) -> NDArray[np.float64]:
+    """The detour limit of each of ``trips`` trips: one for all, or one each.
+
+    Raises
+    ------
+    ValueError
+        For a limit that is negative or not a number, or limits for another number
+        of trips.
+    """
+    if isinstance(max_detour_s, np.ndarray):
+        numbers = max_detour_s.dtype.kind in "iuf"
+    elif isinstance(max_detour_s, list | tuple):
+        numbers = all(isinstance(x, Real) and not isinstance(x, bool) for x in max_detour_s)
+    else:
+        numbers = isinstance(max_detour_s, Real) and not isinstance(max_detour_s, bool)
+    if not numbers:
+        raise ValueError(f"max_detour_s must be numbers of seconds, not {max_detour_s!r}")
+    limits = np.asarray(max_detour_s, dtype=np.float64)
+    if limits.ndim > 1 or (limits.ndim == 1 and len(limits) != trips):
+        raise ValueError(f"max_detour_s must be one number, or one per trip ({trips})")
+    if not (limits >= 0).all():  # NaN too
+        raise ValueError(f"max_detour_s must be a non-negative number of seconds, not {max_detour_s!r}")
+    return np.broadcast_to(limits, (trips,))
+
+
+@cache
+def _pairs(legs: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The (pickup leg, drop-off leg) pairs of a trip of ``legs`` legs, in the order
+    a loop would try them: for each pickup leg, the same leg first, then the later."""
+    pairs = [(i, j) for i in range(legs) for j in range(i, legs)]
+    return np.array([i for i, _ in pairs], dtype=np.int64), np.array([j for _, j in pairs], dtype=np.int64)
+
+
+def best_insertions(
+    batch: LegsBatch, times: LegTimes, a: int, b: int, *, max_detour_s: NDArray[np.float64]
+) -> list[Match | None]:
+    """Insert pickup ``a`` then drop-off ``b`` into every trip of ``batch`` where the
+    detour is smallest; the driver's stops keep their order.
+
+    Through ``a`` and ``b`` on the same leg ``i`` (from stop ``s_i`` to ``s_i+1``)
+    the detour is ``τ(s_i, a) + τ(a, b) + τ(b, s_i+1) − τ(s_i, s_i+1)``; through
+    ``a`` on leg ``i`` and ``b`` on a later leg ``j``, the sum of each one's detour.
+    Ties go to the earliest pickup leg, then the earliest drop-off leg.
+
+    Parameters
+    ----------
+    batch : LegsBatch
+    times : LegTimes
+        For the legs of ``batch``.
+    a, b : int
+        The snapped pickup and drop-off.
+    max_detour_s : ndarray
+        Each trip's limit (:func:`check_detour_limits`).
+
+    Returns
+    -------
+    list of Match or None
+        One per trip: None where the smallest detour is above the trip's limit.
+    """
+    n = len(batch)
+    if n == 0:
+        return []
+    leg_count = np.diff(batch.first_stop) - 1
+    first_leg = batch.first_stop[:-1] - np.arange(n)
+    pickup_leg, dropoff_leg, pair_start = _all_pairs(leg_count, first_leg)
+    legs = batch.leg_time_s
+    # The same sums, in the same order, as a loop over the pairs: results to the bit.
+    via_a = times.to_a + times.from_a - legs
+    same_leg = times.to_a + times.a_to_b[0] + times.from_b - legs
+    later = via_a[pickup_leg] + times.to_b[dropoff_leg] + times.from_b[dropoff_leg] - legs[dropoff_leg]
+    detour = np.where(pickup_leg == dropoff_leg, same_leg[pickup_leg], later)
+    best = np.minimum.reduceat(detour, pair_start)
+    pair_count = np.diff(np.append(pair_start, len(detour)))
+    hits = np.flatnonzero(detour == np.repeat(best, pair_count))
+    chosen = hits[np.searchsorted(hits, pair_start)]  # first pair reaching the best
+    matches: list[Match | None] = [None] * n
+    for k in np.flatnonzero(best <= max_detour_s).tolist():
+        i, j = int(pickup_leg[chosen[k]]), int(dropoff_leg[chosen[k]])
+        matches[k] = _match(batch, times, k, (i, j), (a, b), detour_s=max(0.0, float(best[k])))
+    return matches
+
+
+def _all_pairs(
+    leg_count: NDArray[np.int64], first_leg: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Every trip's (pickup leg, drop-off leg) pairs, as indices of the batch's legs,
+    trip after trip, and where each trip's pairs start."""
+    pair_count = leg_count * (leg_count + 1) // 2
+    pair_start = np.zeros(len(leg_count), dtype=np.int64)
+    np.cumsum(pair_count[:-1], out=pair_start[1:])
+    total = int(pair_count.sum())
+    pickup_leg, dropoff_leg = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    # Trips with the same number of legs share one pattern of pairs, laid at their places.
+    order = np.argsort(leg_count, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(leg_count[order])) + 1):
+        i, j = _pairs(int(leg_count[group[0]]))
+        places = _ranges(pair_start[group], pair_count[group])
+        pickup_leg[places] = (first_leg[group][:, None] + i).ravel()
+        dropoff_leg[places] = (first_leg[group][:, None] + j).ravel()
+    return pickup_leg, dropoff_leg, pair_start
+
+
+def _match(
+    batch: LegsBatch,
+    times: LegTimes,
+    k: int,
+    legs_ij: tuple[int, int],
+    ab: tuple[int, int],
+    *,
+    detour_s: float,
+) -> Match:
+    """Trip ``k``'s match with the pickup on (batch) leg ``i``, the drop-off on ``j``."""
+    (i, j), (a, b) = legs_ij, ab
+    first = int(batch.first_stop[k]) - k
+    legs = batch.leg_time_s[first:j].tolist()
+    before_pickup = math.fsum(legs[: i - first])
+    pickup_offset = before_pickup + float(times.to_a[i])
+    if i == j:
+        on_board_time, shared = times.a_to_b
+    else:
+        between = slice(i + 1 - first, j - first)
+        on_board_time = float(times.from_a[i]) + math.fsum(legs[between]) + float(times.to_b[j])
+        shared = (
+            float(times.from_a_length_m[i])
+            + math.fsum(batch.leg_length_m[i + 1 : j].tolist())
+            + float(times.to_b_length_m[j])
+        )
+    return Match(
+        detour_s=detour_s,
+        pickup_offset_s=pickup_offset,
+        dropoff_offset_s=pickup_offset + on_board_time,
+        shared_length_m=shared,
+        pickup_leg=i - first,
+        dropoff_leg=j - first,
+        pickup_node=a,
+        dropoff_node=b,
+    )
