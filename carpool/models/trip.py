@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     false,
@@ -78,10 +79,14 @@ class Trip(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("regular_trip.id", ondelete="SET NULL"), default=None, index=True
     )
     occurrence_on: Mapped[date | None] = mapped_column(Date, default=None)
-    #: The road graph (its :attr:`routing.RoadGraph.fingerprint`) that the stops'
-    #: nodes and legs were computed on: a search matches the trip on them without
-    #: routing it, as long as that graph is the one loaded.
+    #: The road graph (its :attr:`routing.RoadGraph.fingerprint`) that ``legs`` were
+    #: computed on: a search matches the trip on them without routing it, as long as
+    #: that graph is the one loaded.
     graph_key: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: The stops' road nodes and the time and length of each leg between them,
+    #: packed (:func:`routing.pack_legs`, a few dozen bytes): a search reads them for
+    #: thousands of candidate trips at once (:meth:`routing.LegsBatch.unpack`).
+    legs: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     #: When its words were erased and its places made rough (the retention delay, or
     #: its driver's account deleted).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -105,11 +110,6 @@ class TripStop(db.Model):  # type: ignore[name-defined,misc]
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     offset_s: Mapped[float] = mapped_column(Float)
-    #: The road node the stop is snapped to, and the time and length of the leg
-    #: from here to the next stop (none at the destination), on the trip's graph.
-    node: Mapped[int | None] = mapped_column(Integer, default=None)
-    leg_time_s: Mapped[float | None] = mapped_column(Float, default=None)
-    leg_length_m: Mapped[float | None] = mapped_column(Float, default=None)
 
     trip: Mapped[Trip] = relationship(back_populates="stops")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
 from pathlib import Path
 
 from flask import current_app
@@ -12,6 +11,7 @@ from flask import current_app
 from routing import (
     GraphFileError,
     Legs,
+    LegsBatch,
     OsrmRouter,
     RoadGraph,
     Route,
@@ -30,7 +30,6 @@ __all__ = [
     "forget_route",
     "forget_router",
     "get_router",
-    "kept_legs",
     "region_centre",
     "remember_route",
     "stored_legs",
@@ -128,28 +127,13 @@ def trip_route(trip: Trip) -> Route:
     return cached_route(trip.id, [(s.lat, s.lon) for s in trip.stops])
 
 
-#: A stop as the database keeps it for matching: (node, leg time, leg length).
-StoredStop = tuple[int | None, float | None, float | None]
-
-
-def stored_legs(graph_key: str | None, stops: Sequence[StoredStop]) -> Legs | None:
-    """The legs a trip's stops keep (see :func:`carpool.services.trips.publish`), if
-    they were computed on the road graph loaded now; else None (a trip published
-    before a new import, or before stops kept them)."""
-    if graph_key is None or graph_key != get_router().graph.fingerprint:
+def stored_legs(graph_key: str | None, packed: bytes | None) -> Legs | None:
+    """The legs a trip keeps (see :func:`carpool.services.trips.publish`), if they
+    were computed on the road graph loaded now; else None (a trip published before a
+    new import, or before trips kept them)."""
+    if packed is None or graph_key is None or graph_key != get_router().graph.fingerprint:
         return None
-    return kept_legs(stops)
-
-
-def kept_legs(stops: Sequence[StoredStop]) -> Legs | None:
-    """:func:`stored_legs` for stops known to be of the graph loaded now (their
-    trip's graph key checked by the caller, once for many trips)."""
-    nodes = tuple(node for node, _, _ in stops)
-    times = tuple(time_s for _, time_s, _ in stops[:-1])
-    lengths = tuple(length_m for _, _, length_m in stops[:-1])
-    if None in nodes or None in times or None in lengths:
-        return None
-    return Legs(stops=nodes, leg_time_s=times, leg_length_m=lengths)  # type: ignore[arg-type]
+    return LegsBatch.unpack([packed]).legs(0)
 
 
 def trip_legs(trip: Trip) -> Legs | Route:
@@ -160,8 +144,7 @@ def trip_legs(trip: Trip) -> Legs | Route:
     routing.RoutingError
         If the trip must be routed and its stops are not in the region any more.
     """
-    stops = [(s.node, s.leg_time_s, s.leg_length_m) for s in trip.stops]
-    return stored_legs(trip.graph_key, stops) or trip_route(trip)
+    return stored_legs(trip.graph_key, trip.legs) or trip_route(trip)
 
 
 def remember_route(key: int, route: Route) -> None:

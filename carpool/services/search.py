@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased, selectinload
 
-from routing import LatLon, Legs, Match, Route, RouterUnavailable, RoutingError
+from routing import LatLon, Legs, LegsBatch, Match, Route, RouterUnavailable, RoutingError, pack_legs
 from routing.cells import cell_of
 
 from ..extensions import db
@@ -25,7 +27,7 @@ from ..i18n import site_zone
 from ..models import Trip, TripCell, TripStop, User
 from . import places
 from .messages import ServiceError, routing_problem
-from .roads import cached_route, get_router, kept_legs, trip_legs
+from .roads import cached_route, get_router, trip_legs
 
 __all__ = [
     "LONGEST_TRIP",
@@ -198,55 +200,31 @@ def _bounds(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime)
     }
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A trip the index proposes, with only what matching it needs, and the names
-    of its ends for a result. A search may read thousands in a busy region: as
-    plain rows they cost a fraction of whole trips with their stops and drivers.
-    ``legs``: those its stops keep, when they hold for the graph loaded now."""
+class Candidate(NamedTuple):
+    """A trip the index proposes, with only what matching it needs: a search may
+    read thousands in a busy region, as plain rows, at a fraction of the cost of
+    whole trips with their stops and drivers. ``legs``: as the trip keeps them
+    (:func:`routing.pack_legs`), valid on the graph ``graph_key`` names."""
 
     id: int
     departure_at: datetime
     max_detour_s: int
-    points: tuple[LatLon, ...]
-    legs: Legs | None
-    origin: str
-    destination: str
+    graph_key: str | None
+    legs: bytes | None
 
 
 _chosen = _INDEXED.subquery()
 _CANDIDATES = (
-    select(
-        Trip.id,
-        Trip.departure_at,
-        Trip.max_detour_s,
-        Trip.graph_key,
-        TripStop.name,
-        TripStop.lat,
-        TripStop.lon,
-        TripStop.node,
-        TripStop.leg_time_s,
-        TripStop.leg_length_m,
-    )
+    select(Trip.id, Trip.departure_at, Trip.max_detour_s, Trip.graph_key, Trip.legs)
     .join(_chosen, _chosen.c.trip_id == Trip.id)
-    .join(TripStop, TripStop.trip_id == Trip.id)
-    .order_by(Trip.id, TripStop.position)
+    .order_by(Trip.id)
 )
 
 
 def _candidates(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> list[Candidate]:
-    """The trips :func:`_indexed` names, in one query with their stops."""
+    """The trips :func:`_indexed` names, in one query, a row each."""
     rows = db.session.execute(_CANDIDATES, _bounds(pickup_cell, dropoff_cell, start, end))
-    graph_key = get_router().graph.fingerprint
-    found: list[Candidate] = []
-    for (trip_id, departure_at, max_detour_s, trip_graph), group in itertools.groupby(
-        rows, key=operator.itemgetter(0, 1, 2, 3)
-    ):
-        stops = list(group)
-        points = tuple((stop[5], stop[6]) for stop in stops)
-        legs = kept_legs([(stop[7], stop[8], stop[9]) for stop in stops]) if trip_graph == graph_key else None
-        found.append(Candidate(trip_id, departure_at, max_detour_s, points, legs, stops[0][4], stops[-1][4]))
-    return found
+    return list(map(Candidate._make, rows))
 
 
 #: A trip as matching reads it: whole, or as the index's candidate.
@@ -263,20 +241,14 @@ class Passing(Generic[T]):
     dropoff_at: datetime
 
 
-def _legs_of(trip: Trip | Candidate) -> Legs | Route:
-    if isinstance(trip, Candidate):
-        return trip.legs or cached_route(trip.id, list(trip.points))
-    return trip_legs(trip)
-
-
 def passing_trips(
-    trips: Sequence[T], pickup: LatLon, dropoff: LatLon, *, accepts: Callable[[datetime], bool]
-) -> list[Passing[T]]:
+    trips: Sequence[Trip], pickup: LatLon, dropoff: LatLon, *, accepts: Callable[[datetime], bool]
+) -> list[Passing[Trip]]:
     """Of ``trips``, those whose driver can pick the passenger up at ``pickup`` and
     drop them at ``dropoff`` within the detour that driver accepts, reaching the
     pickup at a moment the passenger ``accepts``.
 
-    This is the search's rule (``match_many`` with each driver's own limit); alerts
+    This is the search's rule (``match_batch`` with each driver's own limit); alerts
     and ride requests use it too, so that they find exactly what a search finds.
     A trip that cannot be routed in the region imported now is left out.
 
@@ -287,25 +259,68 @@ def passing_trips(
     routing.RouterUnavailable
         When the routing server (``ROUTER_BACKEND = "osrm"``) does not answer.
     """
-    routable: list[tuple[T, Legs | Route]] = []
+    routable: list[tuple[Trip, Legs | Route]] = []
     for trip in trips:
-        try:
-            routable.append((trip, _legs_of(trip)))
-        except RouterUnavailable:
-            raise  # a server that is down says nothing about the trip
-        except RoutingError:
-            current_app.logger.warning("trip %s cannot be routed in the imported region", trip.id)
-    if not routable:
-        return []
-    matches = get_router().match_many(
-        [route for _, route in routable],
-        pickup,
-        dropoff,
-        max_detour_s=max(trip.max_detour_s for trip, _ in routable),
+        with _unless_unroutable(trip.id):
+            routable.append((trip, trip_legs(trip)))
+    batch = LegsBatch.of([legs for _, legs in routable])
+    return _passing([trip for trip, _ in routable], batch, pickup, dropoff, accepts)
+
+
+@contextmanager
+def _unless_unroutable(trip_id: int) -> Iterator[None]:
+    """Leave out (with a warning) a trip that cannot be routed in the region."""
+    try:
+        yield
+    except RouterUnavailable:
+        raise  # a server that is down says nothing about the trip
+    except RoutingError:
+        current_app.logger.warning("trip %s cannot be routed in the imported region", trip_id)
+
+
+def _passing_candidates(
+    candidates: Sequence[Candidate], pickup: LatLon, dropoff: LatLon, *, accepts: Callable[[datetime], bool]
+) -> list[Passing[Candidate]]:
+    """:func:`passing_trips` for the index's candidates: their kept legs read at once,
+    the few without legs valid here routed (and kept in this process)."""
+    graph_key = get_router().graph.fingerprint
+    kept = [c for c in candidates if c.legs is not None and c.graph_key == graph_key]
+    if len(kept) < len(candidates):
+        routed = _routed([c for c in candidates if c.legs is None or c.graph_key != graph_key])
+        kept += [c._replace(legs=legs) for c, legs in routed]
+    batch = LegsBatch.unpack([c.legs for c in kept])  # type: ignore[misc]  # none is None now
+    return _passing(kept, batch, pickup, dropoff, accepts)
+
+
+def _routed(candidates: Sequence[Candidate]) -> list[tuple[Candidate, bytes]]:
+    """The candidates routed on the graph loaded now, with their legs packed."""
+    rows = db.session.execute(
+        select(TripStop.trip_id, TripStop.lat, TripStop.lon)
+        .where(TripStop.trip_id.in_([c.id for c in candidates]))
+        .order_by(TripStop.trip_id, TripStop.position)
     )
+    points = {
+        trip_id: [(lat, lon) for _, lat, lon in stops]
+        for trip_id, stops in itertools.groupby(rows, key=operator.itemgetter(0))
+    }
+    routed = []
+    for candidate in candidates:
+        with _unless_unroutable(candidate.id):
+            routed.append((candidate, pack_legs(cached_route(candidate.id, points[candidate.id]))))
+    return routed
+
+
+def _passing(
+    trips: Sequence[T], batch: LegsBatch, pickup: LatLon, dropoff: LatLon, accepts: Callable[[datetime], bool]
+) -> list[Passing[T]]:
+    """The ``trips`` (those of ``batch``, in order) that pass, each within its limit."""
+    if not trips:
+        return []
+    limits = np.fromiter((trip.max_detour_s for trip in trips), dtype=np.float64, count=len(trips))
+    matches = get_router().match_batch(batch, pickup, dropoff, max_detour_s=limits)
     passing = []
-    for (trip, _), match in zip(routable, matches, strict=True):
-        if match is None or match.detour_s > trip.max_detour_s:
+    for trip, match in zip(trips, matches, strict=True):
+        if match is None:
             continue
         pickup_at = trip.departure_at + timedelta(seconds=match.pickup_offset_s)
         if accepts(pickup_at):
@@ -346,7 +361,7 @@ def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing[Cand
         raise SearchError(routing_problem(error)) from error
 
     try:
-        passing = passing_trips(candidates, query.pickup, query.dropoff, accepts=rule)
+        passing = _passing_candidates(candidates, query.pickup, query.dropoff, accepts=rule)
     except RouterUnavailable as error:
         current_app.logger.error("search: %s", error)
         raise SearchError(routing_problem(error)) from error
@@ -391,11 +406,22 @@ class _Shown:
     length_m: float
     currency: str
     seats: int
+    origin: str
+    destination: str
 
 
 def _shown(ids: Sequence[int]) -> dict[int, _Shown]:
-    """For the passing trips ``ids``, what their results show, in one query of plain
+    """For the passing trips ``ids``, what their results show, in two queries of plain
     rows (no trip or member loaded): a busy search finds hundreds."""
+    stops = db.session.execute(
+        select(TripStop.trip_id, TripStop.name)
+        .where(TripStop.trip_id.in_(ids))
+        .order_by(TripStop.trip_id, TripStop.position)
+    )
+    ends = {}
+    for trip_id, rows_of_trip in itertools.groupby(stops, key=operator.itemgetter(0)):
+        names = [name for _, name in rows_of_trip]
+        ends[trip_id] = (names[0], names[-1])
     rows = db.session.execute(
         select(
             Trip.id,
@@ -410,8 +436,11 @@ def _shown(ids: Sequence[int]) -> dict[int, _Shown]:
         .where(Trip.id.in_(ids))
     )
     return {
-        trip_id: _Shown(User.shown_name(name, deleted_at), contribution, length_m, currency, seats)
+        trip_id: _Shown(
+            User.shown_name(name, deleted_at), contribution, length_m, currency, seats, *ends[trip_id]
+        )
         for trip_id, name, deleted_at, contribution, length_m, currency, seats in rows
+        if trip_id in ends
     }
 
 
@@ -434,8 +463,8 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
         SearchResult(
             trip_id=p.trip.id,
             driver_name=trip.driver_name,
-            trip_from=p.trip.origin,
-            trip_to=p.trip.destination,
+            trip_from=trip.origin,
+            trip_to=trip.destination,
             pickup=query.pickup,
             dropoff=query.dropoff,
             detour_s=p.match.detour_s,

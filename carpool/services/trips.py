@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from shapely.geometry import LineString
 from sqlalchemy import delete, func, insert, select
 
-from routing import LatLon, Route, RoutingError
+from routing import LatLon, Route, RoutingError, pack_legs
 from routing.cells import CellSpan, detour_cells
 
 from ..extensions import db
@@ -281,14 +281,10 @@ def cell_rows(trip: Trip, spans: Sequence[CellSpan]) -> list[dict[str, Any]]:
 
 
 def _keep_legs(trip: Trip, route: Route | RoutedTrip) -> None:
-    """Keep the route's stop nodes and legs with the trip's stops: what a search
-    matches it on (:class:`routing.Legs`), without routing it again in any worker."""
+    """Keep the route's stop nodes and legs with the trip: what a search matches it
+    on (:class:`routing.Legs`), without routing it again in any worker."""
     trip.graph_key = get_router().graph.fingerprint
-    legs = zip(route.leg_time_s, route.leg_length_m, strict=True)
-    for stop, node, (time_s, length_m) in zip(
-        trip.stops, route.stops, itertools.chain(legs, [(None, None)]), strict=True
-    ):
-        stop.node, stop.leg_time_s, stop.leg_length_m = node, time_s, length_m
+    trip.legs = pack_legs(route)
 
 
 def _checked(driver_id: int, draft: TripDraft, now: datetime | None) -> Route:

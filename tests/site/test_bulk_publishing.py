@@ -67,9 +67,8 @@ def check_batch(driver: int) -> list[int]:
             other.length_m,
             other.contribution_cents,
         )
-        assert [(s.node, s.offset_s, s.leg_time_s) for s in one.stops] == [
-            (s.node, s.offset_s, s.leg_time_s) for s in other.stops
-        ]
+        assert [s.offset_s for s in one.stops] == [s.offset_s for s in other.stops]
+        assert one.legs == other.legs is not None
         assert one.graph_key == other.graph_key is not None
         assert cells_of(trip_id) == cells_of(alone) != set()
     flags = db.session.scalars(select(Report.flag).where(Report.user_id == driver)).all()

@@ -104,3 +104,51 @@ def test_search_cells_take_their_pickup_moments_from_their_trip(app: Flask, driv
         assert "pickup_from" not in {c["name"] for c in inspect(db.engine).get_columns("trip_cell")}
         upgrade(directory=directory)
         assert moments() == made
+
+
+def test_trips_legs_move_from_their_stops_and_back(app: Flask, driver: int) -> None:
+    """The legs the stops kept are packed into their trip, and back on a downgrade; a
+    trip that kept none (routed by searches) keeps none."""
+    from sqlalchemy import select, text, update
+
+    from carpool.models import Trip
+    from carpool.services.trips import publish
+    from routing import LegsBatch
+    from tests.site.test_trips import CASINO, draft
+
+    directory = str(ROOT / "migrations")
+
+    def legs() -> dict[int, bytes | None]:
+        return {trip_id: packed for trip_id, packed in db.session.execute(select(Trip.id, Trip.legs))}
+
+    with app.app_context():
+        with_stopover = publish(driver, draft(stopovers=(CASINO,)))
+        plain = publish(driver, draft(max_detour_min=3))
+        without = publish(driver, draft())
+        db.session.execute(update(Trip).where(Trip.id == without).values(legs=None))
+        db.session.commit()
+        made = legs()
+        kept = LegsBatch.unpack([made[with_stopover]]).legs(0)
+        assert len(kept.stops) == 3 and made[plain] is not None and made[without] is None
+        db.session.remove()
+
+        downgrade(directory=directory, revision="c41e0a7d9b52")
+        with db.engine.connect() as connection:
+            stops = connection.execute(
+                text(
+                    "SELECT node, leg_time_s, leg_length_m FROM trip_stop"
+                    " WHERE trip_id = :t ORDER BY position"
+                ),
+                {"t": with_stopover},
+            ).all()
+            nothing = connection.execute(
+                text("SELECT node FROM trip_stop WHERE trip_id = :t"), {"t": without}
+            ).scalars()
+            assert set(nothing) == {None}
+        assert [tuple(stop) for stop in stops] == [
+            (kept.stops[0], kept.leg_time_s[0], kept.leg_length_m[0]),
+            (kept.stops[1], kept.leg_time_s[1], kept.leg_length_m[1]),
+            (kept.stops[2], None, None),
+        ]
+        upgrade(directory=directory)
+        assert legs() == made

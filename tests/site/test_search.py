@@ -15,6 +15,7 @@ from carpool.services import roads, search
 from carpool.services.roads import forget_route, get_router
 from carpool.services.search import SearchError, SearchQuery, find, leg_price_cents
 from carpool.services.trips import StopInput, TripError, contribution_ceiling_cents, publish
+from routing import Legs, LegsBatch
 from tests.site.test_trips import LARVOTTO, PALACE, TOMORROW, draft
 
 CAP_D_AIL = StopInput("Cap-d'Ail", 43.7223, 7.4063)
@@ -173,8 +174,8 @@ def test_searches_match_trips_on_the_legs_they_keep(app: Flask, driver: int) -> 
         assert trip is not None
         route = get_router().route((PALACE.lat, PALACE.lon), (LARVOTTO.lat, LARVOTTO.lon))
         assert trip.graph_key == get_router().graph.fingerprint
-        assert [stop.node for stop in trip.stops] == list(route.stops)
-        assert [stop.leg_time_s for stop in trip.stops] == [*route.leg_time_s, None]
+        assert trip.legs is not None
+        assert LegsBatch.unpack([trip.legs]).legs(0) == Legs.of(route)
         routed = app.extensions[roads._ROUTES_KEY]
 
         forget_route(trip_id)
@@ -291,16 +292,7 @@ def test_the_index_finds_what_matching_every_trip_finds(
         # And in the same order as without the index.
         # (Every trip a candidate, routed afresh: no legs kept.)
         every_candidate = [
-            search.Candidate(
-                trip.id,
-                trip.departure_at,
-                trip.max_detour_s,
-                tuple((stop.lat, stop.lon) for stop in trip.stops),
-                None,
-                trip.stops[0].name,
-                trip.stops[-1].name,
-            )
-            for trip in every_trip
+            search.Candidate(trip.id, trip.departure_at, trip.max_detour_s, None, None) for trip in every_trip
         ]
 
         def all_trips(
