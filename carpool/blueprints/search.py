@@ -14,8 +14,10 @@ bp = Blueprint("search", __name__)
 @bp.get("/search")
 def results() -> str:
     form = SearchForm(request.args)
-    found: list[search.SearchResult] | None = None
+    found: search.SearchPage | None = None
     error = None
+    # A page number that is none (typed by hand, cut) shows the first page.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), search.MAX_PAGE)
     if form.validate():
         try:
             found = search.find_named(
@@ -25,9 +27,10 @@ def results() -> str:
                 form.flex_days.data or 0,
                 form.time_from.data,
                 form.time_to.data,
+                page=page,
             )
         except FieldError as refused:
             form[refused.field].errors.append(refused.message)
         except search.SearchError as refused:
             error = refused.message
-    return render_template("search/results.html", form=form, results=found, error=error)
+    return render_template("search/results.html", form=form, found=found, error=error)

@@ -32,15 +32,20 @@ from .roads import cached_route, get_router, trip_legs
 __all__ = [
     "LONGEST_TRIP",
     "MAX_FLEX_DAYS",
+    "MAX_PAGE",
+    "MAX_PER_PAGE",
+    "PER_PAGE",
     "Candidate",
     "Passing",
     "SearchError",
+    "SearchPage",
     "SearchQuery",
     "SearchResult",
     "candidates_between",
     "cell_near",
     "find",
     "find_named",
+    "find_page",
     "find_passing",
     "leg_price_cents",
     "passing_trips",
@@ -49,6 +54,10 @@ __all__ = [
 ]
 
 MAX_FLEX_DAYS = 3
+#: Results a page shows, by default and at most (the API may ask for more a page).
+PER_PAGE = 20
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000
 #: Longest trip considered: a driver who reached a cell this long before a search's
 #: window can no longer be at a pickup in it inside the window.
 LONGEST_TRIP = timedelta(hours=12)
@@ -213,12 +222,10 @@ class Candidate(NamedTuple):
     legs: bytes | None
 
 
-_chosen = _INDEXED.subquery()
-_CANDIDATES = (
-    select(Trip.id, Trip.departure_at, Trip.max_detour_s, Trip.graph_key, Trip.legs)
-    .join(_chosen, _chosen.c.trip_id == Trip.id)
-    .order_by(Trip.id)
-)
+#: :data:`_INDEXED` (which joins the trips already) with what matching reads.
+_CANDIDATES = _INDEXED.with_only_columns(
+    Trip.id, Trip.departure_at, Trip.max_detour_s, Trip.graph_key, Trip.legs
+).order_by(Trip.id)
 
 
 def _candidates(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> list[Candidate]:
@@ -457,7 +464,47 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     SearchError
         For impossible dates or points outside the region.
     """
+    return _results(query, _ranked(query, now))
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of :func:`find`'s results, and how many there are in all."""
+
+    results: list[SearchResult]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the results fill (one at least)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def find_page(
+    query: SearchQuery, *, page: int = 1, per_page: int = PER_PAGE, now: datetime | None = None
+) -> SearchPage:
+    """Page ``page`` (from 1) of :func:`find`'s results, ``per_page`` a page: what a
+    person reads. Every trip is matched and ranked, but only the page's are loaded
+    and shown (a busy region's search finds thousands). A page past the last is empty.
+
+    Raises
+    ------
+    SearchError
+        As :func:`find`, and for a page or a page size out of range.
+    """
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise SearchError(_l("A page holds 1 to %(most)d results.", most=MAX_PER_PAGE))
+    if not 1 <= page <= MAX_PAGE:
+        raise SearchError(_l("Pages are numbered from 1 to %(most)d.", most=MAX_PAGE))
     ranked = _ranked(query, now)
+    chosen = ranked[(page - 1) * per_page : page * per_page]
+    return SearchPage(results=_results(query, chosen), total=len(ranked), page=page, per_page=per_page)
+
+
+def _results(query: SearchQuery, ranked: list[tuple[Passing[Candidate], float]]) -> list[SearchResult]:
+    """The ranked trips as the passenger sees them (price of their own leg, seats)."""
     shown = _shown([p.trip.id for p, _ in ranked])
     return [
         SearchResult(
@@ -508,25 +555,26 @@ def find_named(
     flex_days: int = 0,
     time_from: time | None = None,
     time_to: time | None = None,
-) -> list[SearchResult]:
-    """:func:`find` from place names typed in the search form.
+    *,
+    page: int = 1,
+) -> SearchPage:
+    """:func:`find_page` from place names typed in the search form.
 
     Raises
     ------
     FieldError
         For a place name the gazetteer does not know (``field`` says which).
     SearchError
-        As :func:`find`.
+        As :func:`find_page`.
     """
     pickup = places.place_for_field(origin, "origin")
     dropoff = places.place_for_field(destination, "destination")
-    return find(
-        SearchQuery(
-            pickup=(pickup.lat, pickup.lon),
-            dropoff=(dropoff.lat, dropoff.lon),
-            day=day,
-            flex_days=flex_days,
-            time_from=time_from,
-            time_to=time_to,
-        )
+    query = SearchQuery(
+        pickup=(pickup.lat, pickup.lon),
+        dropoff=(dropoff.lat, dropoff.lon),
+        day=day,
+        flex_days=flex_days,
+        time_from=time_from,
+        time_to=time_to,
     )
+    return find_page(query, page=page)

@@ -759,3 +759,30 @@ def test_passwords_cannot_be_guessed_through_the_api(app: Flask, client: FlaskCl
     assert right.status_code == 429 and right.content_type == PROBLEM and "token" not in right.get_json()
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_search_results_come_a_page_at_a_time(
+    app: Flask, client: FlaskClient, camille: tuple[int, dict[str, str]]
+) -> None:
+    for k in range(5):
+        departure = (TOMORROW + timedelta(minutes=10 * k)).isoformat()
+        assert (
+            client.post(
+                "/api/v1/trips", json=trip_body(via=[], departure=departure), headers=camille[1]
+            ).status_code
+            == 201
+        )
+    (pickup, dropoff) = along(app)
+    where = f"from={pickup[0]},{pickup[1]}&to={dropoff[0]},{dropoff[1]}&date={TOMORROW.date()}"
+    every = client.get(f"/api/v1/search?{where}").get_json()
+    assert (len(every["results"]), every["total"], every["page"], every["pages"]) == (5, 5, 1, 1)
+    pages = [client.get(f"/api/v1/search?{where}&per_page=2&page={page}").get_json() for page in (1, 2, 3, 4)]
+    assert [len(p["results"]) for p in pages] == [2, 2, 1, 0]
+    assert [r for p in pages for r in p["results"]] == every["results"]
+    assert {(p["total"], p["pages"]) for p in pages} == {(5, 3)}
+    for bad in ("per_page=0", "per_page=101", "page=0", "page=x"):
+        answer = client.get(f"/api/v1/search?{where}&{bad}", headers={"Accept-Language": "fr"})
+        assert answer.status_code == 422, bad
+        assert "Entre" in str(answer.get_json()) or "nombre" in str(answer.get_json()).lower(), (
+            answer.get_json()
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from carpool.extensions import db
@@ -308,3 +310,53 @@ def test_the_index_finds_what_matching_every_trip_finds(
 def _ends(trip: Trip, *, via: bool = False) -> list[tuple[float, float]]:
     points = [(stop.lat, stop.lon) for stop in trip.stops]
     return points[1:-1] if via else [points[0], points[-1]]
+
+
+def publish_many_along(driver: int, count: int) -> list[int]:
+    """``count`` trips from the Palace to Larvotto tomorrow, ten minutes apart."""
+    return [publish(driver, draft(departure=TOMORROW + timedelta(minutes=10 * k))) for k in range(count)]
+
+
+def test_results_come_a_page_at_a_time(app: Flask, driver: int) -> None:
+    """Pages cut the ranked results in order; every trip found is counted on each."""
+    pickup, dropoff = on_the_way(app)
+    query = SearchQuery(pickup=pickup, dropoff=dropoff, day=TOMORROW.date(), time_from=time(8, 0))
+    with app.app_context():
+        published = publish_many_along(driver, 23)
+        every = find(query)
+        assert sorted(r.trip_id for r in every) == sorted(published)
+        pages = [search.find_page(query, page=page, per_page=10) for page in (1, 2, 3)]
+        assert [len(p.results) for p in pages] == [10, 10, 3]
+        assert [r for p in pages for r in p.results] == every
+        assert {(p.total, p.pages, p.per_page) for p in pages} == {(23, 3, 10)}
+        past = search.find_page(query, page=4, per_page=10)
+        assert (past.results, past.total, past.page) == ([], 23, 4)
+        assert search.find_page(query).results == every[: search.PER_PAGE]
+        for bad in ({"page": 0}, {"page": search.MAX_PAGE + 1}, {"per_page": 0}, {"per_page": 101}):
+            with pytest.raises(SearchError):
+                search.find_page(query, **bad)  # type: ignore[arg-type]
+
+
+def test_the_search_page_shows_a_page_and_links_the_others(
+    app: Flask, client: FlaskClient, driver: int
+) -> None:
+    pickup, dropoff = on_the_way(app)
+    with app.app_context():
+        publish_many_along(driver, search.PER_PAGE + 3)
+    where = f"origin={pickup[0]:.6f},{pickup[1]:.6f}&destination={dropoff[0]:.6f},{dropoff[1]:.6f}"
+    url = f"/search?{where}&day={TOMORROW.date().isoformat()}&time_from=08:00"
+
+    def cards(page: str) -> list[str]:
+        return re.findall(r'<h3><a href="/trips/(\d+)\?', page)
+
+    first = client.get(url).get_data(as_text=True)
+    assert len(cards(first)) == search.PER_PAGE and "23 trajets" in first and "Page 1 sur 2" in first
+    assert 'rel="next"' in first and 'rel="prev"' not in first and "page=2" in first
+    second = client.get(f"{url}&page=2").get_data(as_text=True)
+    assert len(cards(second)) == 3 and f'start="{search.PER_PAGE + 1}"' in second and 'rel="prev"' in second
+    assert set(cards(first)).isdisjoint(cards(second))
+    # A page number that is none, or too far, is no error.
+    assert cards(client.get(f"{url}&page=abc").get_data(as_text=True)) == cards(first)
+    far = client.get(f"{url}&page=999999")
+    assert far.status_code == 200 and cards(far.get_data(as_text=True)) == []
+    assert "23 trajets" in far.get_data(as_text=True)

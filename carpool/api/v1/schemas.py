@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from ...services.conversations import MAX_MESSAGE
-from ...services.search import MAX_FLEX_DAYS
+from ...services.search import MAX_FLEX_DAYS, MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from ...services.trips import LUGGAGE_SIZES, MAX_STOPOVERS
 
 __all__ = [
@@ -183,6 +183,16 @@ class SearchArgsSchema(Schema):
     )
     time_from = fields.Time(load_default=None, metadata={"description": "Local time, HH:MM."})
     time_to = fields.Time(load_default=None, metadata={"description": "Local time, HH:MM."})
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(1, MAX_PAGE, error=_l("Between {min} and {max}.")),
+        metadata={"description": "Which page of results, from 1."},
+    )
+    per_page = fields.Integer(
+        load_default=PER_PAGE,
+        validate=validate.Range(1, MAX_PER_PAGE, error=_l("Between {min} and {max}.")),
+        metadata={"description": "Results a page."},
+    )
 
 
 class SearchResultSchema(Schema):
@@ -204,7 +214,12 @@ class SearchResultSchema(Schema):
 
 
 class SearchResultsSchema(Schema):
-    results = fields.List(fields.Nested(SearchResultSchema))
+    results = fields.List(
+        fields.Nested(SearchResultSchema), metadata={"description": "This page's, best first."}
+    )
+    total = fields.Integer(metadata={"description": "Trips found, on every page."})
+    page = fields.Integer()
+    pages = fields.Integer(metadata={"description": "Pages the results fill (1 at least)."})
 
 
 class PlaceArgsSchema(Schema):

@@ -24,7 +24,7 @@ blp = Blueprint("api_search", __name__, url_prefix="/api/v1/search", description
 def find(args: dict[str, Any]) -> dict[str, Any]:
     """Trips that pass by the pickup, then the drop-off, on the date (give or take
     ``days``), in the order of the search page: the smallest detour at the wished time
-    first."""
+    first; ``per_page`` a page."""
     pickup, dropoff = parse_point(args["from_"]), parse_point(args["to"])
     assert pickup is not None and dropoff is not None  # the schema's pattern says so
     query = search.SearchQuery(
@@ -35,7 +35,13 @@ def find(args: dict[str, Any]) -> dict[str, Any]:
         time_from=args["time_from"],
         time_to=args["time_to"],
     )
-    return {"results": [_result(found) for found in search.find(query)]}
+    found = search.find_page(query, page=args["page"], per_page=args["per_page"])
+    return {
+        "results": [_result(result) for result in found.results],
+        "total": found.total,
+        "page": found.page,
+        "pages": found.pages,
+    }
 
 
 def _result(found: search.SearchResult) -> dict[str, Any]:
