@@ -282,8 +282,14 @@ class Router:
         starts = batch.leg_starts()
         sources, at_source = np.unique(batch.stops[starts], return_inverse=True)
         targets, at_target = np.unique(batch.stops[starts + 1], return_inverse=True)
-        (to_a, _), (to_b, to_b_length) = self._many(sources, (a, b), sources_forward=True)
-        (from_a, from_a_length), (from_b, _) = self._many(targets, (a, b), sources_forward=False)
+        # Only the lengths with the passenger on board are wanted: to b, from a.
+        (to_a, _), (to_b, to_b_length) = self._many(
+            sources, (a, b), sources_forward=True, lengths=(False, True)
+        )
+        (from_a, from_a_length), (from_b, _) = self._many(
+            targets, (a, b), sources_forward=False, lengths=(True, False)
+        )
+        assert to_b_length is not None and from_a_length is not None
         a_to_b = self._meet(self._space(a, True), self._space(b, False))
         return LegTimes(
             to_a=to_a[at_source],
@@ -452,20 +458,29 @@ class Router:
         )
 
     def _many(
-        self, stops: NDArray[np.int64], points: tuple[int, ...], *, sources_forward: bool
-    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """For each point, the fastest times (and their lengths) from every stop to it
-        (``sources_forward``) or from it to every stop, in the order of ``stops``."""
-        nodes, times, lengths, starts, sizes = self._gathered(stops, sources_forward)
-        results = []
-        for point in points:
+        self,
+        stops: NDArray[np.int64],
+        points: tuple[int, ...],
+        *,
+        sources_forward: bool,
+        lengths: tuple[bool, ...],
+    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64] | None]]:
+        """For each point, the fastest times from every stop to it (``sources_forward``)
+        or from it to every stop, in the order of ``stops``; with the lengths of those
+        paths where ``lengths`` asks for them (a third of the work)."""
+        nodes, times, lengths_m, starts, sizes = self._gathered(stops, sources_forward)
+        results: list[tuple[NDArray[np.float64], NDArray[np.float64] | None]] = []
+        for point, with_length in zip(points, lengths, strict=True):
             point_time, point_length = self._dense(self._space(point, not sources_forward))
             totals = times + point_time[nodes]
             best = np.minimum.reduceat(totals, starts)
+            if not with_length:
+                results.append((best, None))
+                continue
             # First position in each stop's slice that reaches the best total.
             hits = np.flatnonzero(totals == np.repeat(best, sizes))
             first = hits[np.searchsorted(hits, starts)]
-            results.append((best, lengths[first] + point_length[nodes[first]]))
+            results.append((best, lengths_m[first] + point_length[nodes[first]]))
         return results
 
 
