@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import User
 from ..models.user import utcnow
 from .messages import ServiceError
-from .text import clean_name
+from .text import clean_name, is_visible
 
 __all__ = [
     "AccountClosed",
@@ -28,6 +28,7 @@ __all__ = [
     "confirm_email",
     "confirmation_token",
     "find_by_email",
+    "is_email",
     "make_admin",
     "register",
     "reset_password",
@@ -70,9 +71,19 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def is_email(address: str) -> bool:
+    """Whether a (normalised) address can be an account's: the form of an address,
+    and no invisible character."""
+    return len(address) <= 254 and _EMAIL.match(address) is not None and is_visible(address)
+
+
 def find_by_email(email: str) -> User | None:
-    """The account of an e-mail address, however it is typed."""
-    user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    """The account of an e-mail address, however it is typed (none for what cannot
+    be an address: no query is made of it)."""
+    address = normalise_email(email)
+    if not is_email(address):
+        return None
+    user: User | None = db.session.scalar(select(User).where(User.email == address))
     return user
 
 
@@ -83,7 +94,7 @@ def _check_password(password: str) -> None:
 
 def _validate(form: Registration) -> tuple[str, str]:
     email = normalise_email(form.email)
-    if len(email) > 254 or not _EMAIL.match(email):
+    if not is_email(email):
         raise AccountError(_l("Please enter a valid e-mail address."))
     name = clean_name(form.display_name)
     if not 1 <= len(name) <= 60:

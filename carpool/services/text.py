@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["clean_name", "clean_text"]
+__all__ = ["clean_name", "clean_text", "is_visible"]
 
 
 def clean_name(name: str) -> str:
@@ -34,3 +34,16 @@ def clean_text(text: str, *, limit: int) -> str:
         "".join(c for c in line if c == "\t" or not unicodedata.category(c).startswith("C")) for line in lines
     )
     return kept.strip()[:limit].strip()
+
+
+def is_visible(text: str) -> bool:
+    """Whether ``text`` holds no control, format, surrogate or unassigned character
+    (none of which an e-mail address or a key may hold; PostgreSQL refuses NUL, and
+    a lone surrogate cannot even be encoded).
+
+    Examples
+    --------
+    >>> is_visible("camille@example.org"), is_visible("camille\\x00@example.org")
+    (True, False)
+    """
+    return not any(unicodedata.category(c).startswith("C") for c in text)

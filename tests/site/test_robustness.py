@@ -51,6 +51,34 @@ def test_control_characters_never_reach_the_database(app: Flask, driver: int) ->
         assert trip.comment == "Bagages légers\nMerci" and trip.cancel_reason == "Panne moteur"
 
 
+@pytest.mark.parametrize(
+    "address", ["camille\x00@example.org", "c\ud8fc@example.org", "ca\u200bmille@example.org"]
+)
+def test_an_address_with_invisible_characters_is_no_account(
+    app: Flask, client: FlaskClient, address: str
+) -> None:
+    """Not registered (a clear message), not looked up (PostgreSQL refuses NUL, a lone
+    surrogate cannot be encoded): refused, never a 500, on every way in."""
+    from carpool.models import User
+    from carpool.services import accounts
+
+    with app.app_context():
+        with pytest.raises(accounts.AccountError):
+            accounts.register(accounts.Registration(address, "Camille", "a long enough password"))
+        assert accounts.find_by_email(address) is None
+        assert accounts.authenticate(address, "a long enough password") is None
+        assert db.session.query(User).count() == 0
+    answer = client.post("/api/v1/tokens", json={"email": address, "password": "a long enough password"})
+    assert answer.status_code in (401, 422), answer.get_json()
+    if "\ud8fc" in address:
+        return  # no form can send a lone surrogate: it has no UTF-8
+    for path, form in (
+        ("/login", {"email": address, "password": "a long enough password"}),
+        ("/reset", {"email": address}),
+    ):
+        assert client.post(path, data=form).status_code < 500
+
+
 def test_a_route_changed_by_another_worker_is_not_served_from_the_cache(app: Flask, driver: int) -> None:
     with app.app_context():
         trip_id = publish(driver, draft())
