@@ -31,7 +31,16 @@ from typing import Final, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["LegTimes", "Legs", "LegsBatch", "Match", "best_insertions", "check_detour_limits", "pack_legs"]
+__all__ = [
+    "LegTimes",
+    "Legs",
+    "LegsBatch",
+    "Match",
+    "best_insertions",
+    "check_detour_limits",
+    "first_reaching",
+    "pack_legs",
+]
 
 #: Packed legs: little-endian float64s, the stops' nodes, then the legs' times, then
 #: their lengths (``3 × stops - 2`` numbers; nodes are exact below 2**53).
@@ -309,7 +318,7 @@ def best_insertions(
         return []
     leg_count = np.diff(batch.first_stop) - 1
     first_leg = batch.first_stop[:-1] - np.arange(n)
-    pickup_leg, dropoff_leg, pair_start = _all_pairs(leg_count, first_leg)
+    pickup_leg, dropoff_leg, pair_start, pair_count = _all_pairs(leg_count, first_leg)
     legs = batch.leg_time_s
     # The same sums, in the same order, as a loop over the pairs: results to the bit.
     via_a = times.to_a + times.from_a - legs
@@ -317,9 +326,7 @@ def best_insertions(
     later = via_a[pickup_leg] + times.to_b[dropoff_leg] + times.from_b[dropoff_leg] - legs[dropoff_leg]
     detour = np.where(pickup_leg == dropoff_leg, same_leg[pickup_leg], later)
     best = np.minimum.reduceat(detour, pair_start)
-    pair_count = np.diff(np.append(pair_start, len(detour)))
-    hits = np.flatnonzero(detour == np.repeat(best, pair_count))
-    chosen = hits[np.searchsorted(hits, pair_start)]  # first pair reaching the best
+    chosen = first_reaching(detour, best, pair_start, pair_count)
     matches: list[Match | None] = [None] * n
     for k in np.flatnonzero(best <= max_detour_s).tolist():
         i, j = int(pickup_leg[chosen[k]]), int(dropoff_leg[chosen[k]])
@@ -327,11 +334,30 @@ def best_insertions(
     return matches
 
 
+def first_reaching(
+    values: NDArray[np.float64],
+    best: NDArray[np.float64],
+    starts: NDArray[np.int64],
+    sizes: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """For each group ``values[starts[k]:starts[k] + sizes[k]]`` (end to end, none
+    empty), the first position where it reaches ``best[k]``, its minimum.
+
+    Examples
+    --------
+    >>> values = np.array([3.0, 1.0, 1.0, 2.0, 2.0])
+    >>> first_reaching(values, np.array([1.0, 2.0]), np.array([0, 3]), np.array([3, 2])).tolist()
+    [1, 3]
+    """
+    hits = np.flatnonzero(values == np.repeat(best, sizes))
+    return hits[np.searchsorted(hits, starts)]
+
+
 def _all_pairs(
     leg_count: NDArray[np.int64], first_leg: NDArray[np.int64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Every trip's (pickup leg, drop-off leg) pairs, as indices of the batch's legs,
-    trip after trip, and where each trip's pairs start."""
+    trip after trip, where each trip's pairs start, and how many it has."""
     pair_count = leg_count * (leg_count + 1) // 2
     pair_start = np.zeros(len(leg_count), dtype=np.int64)
     np.cumsum(pair_count[:-1], out=pair_start[1:])
@@ -344,7 +370,7 @@ def _all_pairs(
         places = _ranges(pair_start[group], pair_count[group])
         pickup_leg[places] = (first_leg[group][:, None] + i).ravel()
         dropoff_leg[places] = (first_leg[group][:, None] + j).ravel()
-    return pickup_leg, dropoff_leg, pair_start
+    return pickup_leg, dropoff_leg, pair_start, pair_count
 
 
 def _match(

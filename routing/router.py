@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from .ch import SearchSpace
 from .errors import NoRouteError
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
-from .matching import Legs, LegsBatch, LegTimes, Match, best_insertions, check_detour_limits
+from .matching import Legs, LegsBatch, LegTimes, Match, best_insertions, check_detour_limits, first_reaching
 from .spaces import Gathered, SpaceTable
 
 __all__ = ["Legs", "LegsBatch", "Match", "Route", "Router"]
@@ -477,9 +477,8 @@ class Router:
             if not with_length:
                 results.append((best, None))
                 continue
-            # First position in each stop's slice that reaches the best total.
-            hits = np.flatnonzero(totals == np.repeat(best, sizes))
-            first = hits[np.searchsorted(hits, starts)]
+            # The length of the path through the first node reaching the best total.
+            first = first_reaching(totals, best, starts, sizes)
             results.append((best, lengths_m[first] + point_length[nodes[first]]))
         return results
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -291,30 +291,39 @@ def _passing_candidates(
     """:func:`passing_trips` for the index's candidates: their kept legs read at once,
     the few without legs valid here routed (and kept in this process)."""
     graph_key = get_router().graph.fingerprint
-    kept = [c for c in candidates if c.legs is not None and c.graph_key == graph_key]
-    if len(kept) < len(candidates):
-        routed = _routed([c for c in candidates if c.legs is None or c.graph_key != graph_key])
-        kept += [c._replace(legs=legs) for c, legs in routed]
+    kept: list[Candidate] = []
+    stale: list[Candidate] = []
+    for candidate in candidates:
+        (kept if candidate.legs is not None and candidate.graph_key == graph_key else stale).append(candidate)
+    if stale:
+        kept += [c._replace(legs=legs) for c, legs in _routed(stale)]
     batch = LegsBatch.unpack([c.legs for c in kept])  # type: ignore[misc]  # none is None now
     return _passing(kept, batch, pickup, dropoff, accepts)
 
 
 def _routed(candidates: Sequence[Candidate]) -> list[tuple[Candidate, bytes]]:
     """The candidates routed on the graph loaded now, with their legs packed."""
-    rows = db.session.execute(
-        select(TripStop.trip_id, TripStop.lat, TripStop.lon)
-        .where(TripStop.trip_id.in_([c.id for c in candidates]))
-        .order_by(TripStop.trip_id, TripStop.position)
-    )
-    points = {
-        trip_id: [(lat, lon) for _, lat, lon in stops]
-        for trip_id, stops in itertools.groupby(rows, key=operator.itemgetter(0))
-    }
+    points = _stops_of([c.id for c in candidates], TripStop.lat, TripStop.lon)
     routed = []
     for candidate in candidates:
         with _unless_unroutable(candidate.id):
             routed.append((candidate, pack_legs(cached_route(candidate.id, points[candidate.id]))))
     return routed
+
+
+def _stops_of(trip_ids: Sequence[int], *columns: Any) -> dict[int, list[Any]]:
+    """For each of the trips ``trip_ids``, its stops' ``columns`` in their order (a
+    value, or a tuple for several columns), in one query of plain rows."""
+    rows = db.session.execute(
+        select(TripStop.trip_id, *columns)
+        .where(TripStop.trip_id.in_(trip_ids))
+        .order_by(TripStop.trip_id, TripStop.position)
+    )
+    pick = operator.itemgetter(*range(1, len(columns) + 1))
+    return {
+        trip_id: [pick(row) for row in stops]
+        for trip_id, stops in itertools.groupby(rows, key=operator.itemgetter(0))
+    }
 
 
 def _passing(
@@ -420,15 +429,7 @@ class _Shown:
 def _shown(ids: Sequence[int]) -> dict[int, _Shown]:
     """For the passing trips ``ids``, what their results show, in two queries of plain
     rows (no trip or member loaded): a busy search finds hundreds."""
-    stops = db.session.execute(
-        select(TripStop.trip_id, TripStop.name)
-        .where(TripStop.trip_id.in_(ids))
-        .order_by(TripStop.trip_id, TripStop.position)
-    )
-    ends = {}
-    for trip_id, rows_of_trip in itertools.groupby(stops, key=operator.itemgetter(0)):
-        names = [name for _, name in rows_of_trip]
-        ends[trip_id] = (names[0], names[-1])
+    ends = {trip_id: (names[0], names[-1]) for trip_id, names in _stops_of(ids, TripStop.name).items()}
     rows = db.session.execute(
         select(
             Trip.id,
