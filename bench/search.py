@@ -13,14 +13,15 @@ Run from the repository root::
 The trips grow in one database per engine: 1,000 are published, searches timed,
 then more up to the next size, and so on. At each size: publishing (in bulk with
 ``trips.publish_many``, routed by ``--workers`` RQ workers, then 300 one by one with
-``trips.publish``, which is the time a driver waits), the search in-process, on
-PostgreSQL the pre-filter other platforms use (PostGIS ``ST_DWithin`` of the pickup
-and the drop-off to every stored route, ``bench/postgis_prefilter.py``) on the same
-queries, and the search over HTTP through gunicorn driven by wrk at 1, 10 and 50
-clients (``bench/http_load.py``). PostgreSQL is the one at ``--pg-url`` (its tables
-are dropped and made again by the migrations; PostGIS must be installed on the
-server: ``apt-get install postgresql-15-postgis-3``). Redis at ``--redis-url``
-(emptied) holds the RQ queues.
+``trips.publish``, which is the time a driver waits), the search in-process, and
+again with the index's cells alone, its sub-cells ignored (the same trips found, more
+candidates matched), on PostgreSQL the pre-filter other platforms use (PostGIS
+``ST_DWithin`` of the pickup and the drop-off to every stored route,
+``bench/postgis_prefilter.py``) on the same queries, and the search over HTTP
+through gunicorn driven by wrk at 1, 10 and 50 clients (``bench/http_load.py``).
+PostgreSQL is the one at ``--pg-url`` (its tables are dropped and made again by the
+migrations; PostGIS must be installed on the server: ``apt-get install
+postgresql-15-postgis-3``). Redis at ``--redis-url`` (emptied) holds the RQ queues.
 
 Demand: trips start near the region's places, more often near the populous ones,
 and half of them head for the most populous places (work, schools, the centre);
@@ -62,7 +63,7 @@ from carpool.extensions import db  # noqa: E402
 from carpool.models import Place, Trip, TripStop, User  # noqa: E402
 from carpool.services import places, search, trips  # noqa: E402
 from carpool.services.roads import get_router, trip_route  # noqa: E402
-from routing import RoutingError, build_graph, load_graph, precompute_spaces, spaces_path  # noqa: E402
+from routing import ALL_SUBCELLS, RoutingError, build_graph, load_graph, precompute_spaces, spaces_path  # noqa: E402
 
 ZONE = ZoneInfo("Europe/Lisbon")
 #: Local hours people drive at, commutes first.
@@ -249,6 +250,32 @@ def time_searches(queries: Sequence[search.SearchQuery]) -> tuple[list[float], i
     return seconds, found
 
 
+@contextlib.contextmanager
+def cells_only() -> Iterator[None]:
+    """The search as it was without sub-cells: every entry read as if its driver
+    reached the whole of its cell (the same masks then let every trip of the cell by)."""
+    located = search.spot_near
+    search.spot_near = lambda point: located(point)._replace(subcell=ALL_SUBCELLS)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        search.spot_near = located  # type: ignore[assignment]
+
+
+def candidates_read(queries: Sequence[search.SearchQuery]) -> float:
+    """How many trips the index proposes for exact matching, on average a search."""
+    read = 0
+    for query in queries:
+        with contextlib.suppress(RoutingError):
+            start, end = search._window(query, ZONE)
+            read += len(
+                search._candidates(
+                    search.spot_near(query.pickup), search.spot_near(query.dropoff), start, end
+                )
+            )
+    return read / len(queries)
+
+
 def stored_routes(trip_ids: Sequence[int]) -> Iterator[postgis_prefilter.StoredRoute]:
     """Every trip's road geometry, as the other platforms store it, routed again here
     (the site keeps no geometry), read by batches so that memory stays flat."""
@@ -334,6 +361,17 @@ def run_engine(name: str, url: str, graph_file: Path, sizes: Sequence[int], args
                 f"search p50 {ms(seconds, 50):6.1f} ms p95 {ms(seconds, 95):6.1f} "
                 f"p99 {ms(seconds, 99):6.1f} | "
                 f"{found / len(queries):.1f} trips found per search",
+                flush=True,
+            )
+            with cells_only():
+                coarse, coarse_found = time_searches(queries)
+                coarse_read = candidates_read(queries)
+            assert coarse_found == found, "sub-cells must leave out no trip the cells let by"
+            print(
+                f"{'':<10} candidates matched per search {candidates_read(queries):.1f}, "
+                f"{coarse_read:.1f} with cells alone (no sub-cells): p50 {ms(coarse, 50):6.1f} ms "
+                f"p95 {ms(coarse, 95):6.1f} | cells alone / with sub-cells: p50 "
+                f"{ms(coarse, 50) / ms(seconds, 50):.2f}× p95 {ms(coarse, 95) / ms(seconds, 95):.2f}×",
                 flush=True,
             )
             if name == "postgresql" and args.postgis_radius_m:

@@ -15,7 +15,18 @@ Examples
 True
 """
 
-from .cells import DEFAULT_CELL_M, CellSpan, cell_bounds, cell_of, detour_cells, reach_radius_m, route_cells
+from .cells import (
+    ALL_SUBCELLS,
+    DEFAULT_CELL_M,
+    SUBCELLS_PER_SIDE,
+    CellSpan,
+    cell_bounds,
+    cell_of,
+    detour_cells,
+    reach_radius_m,
+    route_cells,
+    subcell_bit,
+)
 from .corridor import corridor, distance_to_route, position_along
 from .errors import (
     EmptyGraphError,
@@ -34,8 +45,10 @@ from .router import Route, Router
 from .spaces import SpaceTable, load_spaces, precompute_spaces, spaces_path
 
 __all__ = [
+    "ALL_SUBCELLS",
     "DEFAULT_CELL_M",
     "DEFAULT_OSRM_TIMEOUT_S",
+    "SUBCELLS_PER_SIDE",
     "CellSpan",
     "EmptyGraphError",
     "GraphFileError",
@@ -68,4 +81,5 @@ __all__ = [
     "reach_radius_m",
     "route_cells",
     "spaces_path",
+    "subcell_bit",
 ]

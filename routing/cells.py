@@ -16,6 +16,12 @@ found with two Dijkstra searches bounded by that time. :func:`route_cells` is th
 cheaper corridor (the cells within a radius of the route), for when an approximate
 filter is enough.
 
+Each span also says which of its cell's 8 × 8 sub-cells hold a node within the
+detour (``subcells``, a 64-bit mask): a search that also compares the bit of the
+pickup's and the drop-off's own sub-cells (:func:`subcell_bit`) reads the trips that
+reach a few hundred metres of them, not every trip that reaches their 25 km² cells,
+with no more rows than cells.
+
 The grid
 --------
 Rows are bands of latitude ``dlat = cell_m / 111_320`` degrees high (111 320 m being
@@ -34,7 +40,8 @@ The guarantee
 node of the route is at most ``radius_m`` is listed, and that cell's span
 ``[first_s, last_s]`` holds the time of every such node. The distance is the length of
 the shortest path on the Earth's surface (geodesic on the WGS84 ellipsoid, or great
-circle on the mean sphere). Extra cells may be listed and spans may be wider than
+circle on the mean sphere). Its spans' masks take every sub-cell
+(:data:`ALL_SUBCELLS`). Extra cells may be listed and spans may be wider than
 needed: nodes are tested against cells through bounding boxes.
 
 With ``radius_m = reach_radius_m(graph, max_detour_s / 2)``, a passenger whose pickup
@@ -70,17 +77,25 @@ from .router import Route
 from .simplify import keep_fastest_parallel
 
 __all__ = [
+    "ALL_SUBCELLS",
     "DEFAULT_CELL_M",
+    "SUBCELLS_PER_SIDE",
     "CellSpan",
     "cell_bounds",
     "cell_of",
     "detour_cells",
     "reach_radius_m",
     "route_cells",
+    "subcell_bit",
 ]
 
 #: Default side of a cell, in metres.
 DEFAULT_CELL_M: Final = 5000.0
+
+#: Sub-cells along each side of a cell: 8 × 8 = 64, the bits of a database ``BIGINT``.
+SUBCELLS_PER_SIDE: Final = 8
+#: The mask of every sub-cell, as a signed 64-bit integer (how databases store it).
+ALL_SUBCELLS: Final = -1
 
 #: Smallest cell side accepted: rows and columns then stay far below the packing limit.
 _MIN_CELL_M: Final = 1.0
@@ -114,11 +129,17 @@ class CellSpan:
     first_s, last_s : float
         Earliest and latest time from the start of the route (seconds) at which a node
         of the route lies within the radius of the cell; ``first_s <= last_s``.
+    subcells : int
+        The cell's sub-cells that hold a node within the detour (:func:`detour_cells`),
+        bit ``SUBCELLS_PER_SIDE * row + column`` of a signed 64-bit integer (counted
+        from the cell's south-west corner; see :func:`subcell_bit`);
+        :data:`ALL_SUBCELLS` where no finer claim is made.
     """
 
     cell: int
     first_s: float
     last_s: float
+    subcells: int = ALL_SUBCELLS
 
 
 def _row_height(cell_m: float) -> float:
@@ -176,13 +197,47 @@ def cell_of(point: LatLon, *, cell_m: float = DEFAULT_CELL_M) -> int:
     >>> cell_of((43.7384, 7.4246)) == cell_of((43.7385, 7.4247))
     True
     """
+    return _locate_point(point, cell_m)[0]
+
+
+def subcell_bit(point: LatLon, *, cell_m: float = DEFAULT_CELL_M) -> int:
+    """The bit of a point's sub-cell in its cell's masks (:attr:`CellSpan.subcells`).
+
+    Parameters
+    ----------
+    point : (float, float)
+        Latitude and longitude in degrees.
+    cell_m : float, optional
+        Side of the cells in metres, as given to :func:`cell_of`.
+
+    Returns
+    -------
+    int
+        One bit set, as a signed 64-bit integer (the highest bit is negative).
+
+    Raises
+    ------
+    InvalidPointError
+        For impossible coordinates.
+    ValueError
+        If ``cell_m`` is not a finite number of at least 1 metre.
+
+    Examples
+    --------
+    >>> subcell_bit((43.7384, 7.4246)) == 1 << 51  # row 6, column 3 of its cell
+    True
+    >>> span = CellSpan(cell_of((43.7384, 7.4246)), 0.0, 60.0, subcells=1 << 51 | 1)
+    >>> bool(span.subcells & subcell_bit((43.7384, 7.4246)))
+    True
+    """
+    return _locate_point(point, cell_m)[1]
+
+
+def _locate_point(point: LatLon, cell_m: float) -> tuple[int, int]:
+    """A point's cell and sub-cell bit, computed as :func:`_locate` does for many."""
     lat, lon = check_point(point)
-    dlat = _row_height(cell_m)
-    if lon == 180.0:
-        lon = -180.0
-    row = np.array([math.floor(lat / dlat)], dtype=np.int64)
-    col = np.floor(lon / _col_width(row, dlat)).astype(np.int64)
-    return int(_pack(row, col)[0])
+    ids, bits = _locate(np.array([lat]), np.array([lon]), _row_height(cell_m))
+    return int(ids[0]), int(bits[0])
 
 
 def cell_bounds(cell: int, *, cell_m: float = DEFAULT_CELL_M) -> tuple[float, float, float, float]:
@@ -363,11 +418,33 @@ def route_cells(
     ]
 
 
-def _cells_of(lat: NDArray[np.float64], lon: NDArray[np.float64], dlat: float) -> NDArray[np.int64]:
-    """:func:`cell_of` for many points at once."""
-    rows = np.floor(lat / dlat).astype(np.int64)
-    cols = np.floor(np.where(lon == 180.0, -180.0, lon) / _col_width(rows, dlat)).astype(np.int64)
-    return _pack(rows, cols)
+def _locate(
+    lat: NDArray[np.float64], lon: NDArray[np.float64], dlat: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The cells of many points (:func:`cell_of`) and their sub-cells' bits
+    (:func:`subcell_bit`): one computation for both, so that a search finds the
+    very bits that publishing set."""
+    along_lat = lat / dlat
+    rows = np.floor(along_lat).astype(np.int64)
+    along_lon = np.where(lon == 180.0, -180.0, lon) / _col_width(rows, dlat)
+    cols = np.floor(along_lon).astype(np.int64)
+    side = SUBCELLS_PER_SIDE
+    sub_row = np.clip(np.floor((along_lat - rows) * side), 0, side - 1).astype(np.uint64)
+    sub_col = np.clip(np.floor((along_lon - cols) * side), 0, side - 1).astype(np.uint64)
+    bits = np.left_shift(np.uint64(1), sub_row * np.uint64(side) + sub_col)
+    return _pack(rows, cols), bits.view(np.int64)
+
+
+def _merged(
+    ids: NDArray[np.int64], bits: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.intp], NDArray[np.intp]]:
+    """Each cell of ``ids`` once (sorted) with the union of its ``bits``; and the
+    order and group starts that did it, for the caller's other columns."""
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    starts = _group_bounds(ids[1:] != ids[:-1])
+    masks = np.bitwise_or.reduceat(bits[order].view(np.uint64), starts).view(np.int64)
+    return ids[starts], masks, order, starts
 
 
 _matrices: dict[int, tuple[weakref.ref[RoadGraph], csr_matrix, csr_matrix]] = {}
@@ -423,7 +500,8 @@ def detour_cells(
     list of CellSpan
         Sorted by cell id, each id once. ``first_s`` is the time at the start of the
         first leg that reaches into the cell, ``last_s`` the time at the end of the last
-        one: a pickup's ``first_s`` is at most a later drop-off's ``last_s``.
+        one: a pickup's ``first_s`` is at most a later drop-off's ``last_s``. A node
+        within the detour has its sub-cell's bit set in ``subcells``.
 
     Raises
     ------
@@ -440,6 +518,9 @@ def detour_cells(
     True
     >>> cell_of((43.60, 7.20), cell_m=1000) in spans  # near Antibes, 20 km away
     False
+    >>> pickup = graph.node_latlon(Router(graph).snap((43.7355, 7.4210)))  # as a search does
+    >>> bool(spans[cell_of(pickup, cell_m=1000)].subcells & subcell_bit(pickup, cell_m=1000))
+    True
     """
     dlat = _row_height(cell_m)
     if isinstance(max_detour_s, bool) or not (math.isfinite(max_detour_s) and max_detour_s >= 0):
@@ -447,7 +528,7 @@ def detour_cells(
     forward, backward = _travel_matrices(graph)
     net = graph.network
     offsets = np.concatenate(([0.0], np.cumsum(route.leg_time_s)))
-    ids, first, last = [], [], []
+    ids, masks, first, last = [], [], [], []
     for leg, leg_time in enumerate(route.leg_time_s):
         budget = leg_time + max_detour_s
         # Rounding: the router adds times in another order than Dijkstra does.
@@ -455,22 +536,25 @@ def detour_cells(
         from_s = dijkstra(forward, indices=route.stops[leg], limit=budget + slack)
         to_t = dijkstra(backward, indices=route.stops[leg + 1], limit=budget + slack)
         within = np.flatnonzero(from_s + to_t <= budget + slack)
-        cells = np.unique(_cells_of(net.lat[within], net.lon[within], dlat))
+        if not len(within):
+            continue
+        cells, cell_masks, _, _ = _merged(*_locate(net.lat[within], net.lon[within], dlat))
         ids.append(cells)
+        masks.append(cell_masks)
         first.append(np.full(len(cells), offsets[leg]))
         last.append(np.full(len(cells), offsets[leg + 1]))
-    if not ids or not sum(len(c) for c in ids):
+    if not ids:
         return []
-    all_ids = np.concatenate(ids)
-    order = np.argsort(all_ids, kind="stable")
-    all_ids = all_ids[order]
-    starts = _group_bounds(all_ids[1:] != all_ids[:-1])
+    # A cell several legs reach: from the first one's start to the last one's end,
+    # with the sub-cells of all.
+    cells, cell_masks, order, starts = _merged(np.concatenate(ids), np.concatenate(masks))
     return [
-        CellSpan(cell, f, la)
-        for cell, f, la in zip(
-            all_ids[starts].tolist(),
+        CellSpan(cell, f, la, mask)
+        for cell, f, la, mask in zip(
+            cells.tolist(),
             np.minimum.reduceat(np.concatenate(first)[order], starts).tolist(),
             np.maximum.reduceat(np.concatenate(last)[order], starts).tolist(),
+            cell_masks.tolist(),
             strict=True,
         )
     ]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -130,7 +131,7 @@ class TripCell(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "trip_cell"
     __table_args__ = (
         # Covers the pickup's lookup: no row of the table is read for it.
-        Index("ix_trip_cell_window", "cell", "pickup_from", "pickup_until", "trip_id", "first_s"),
+        Index("ix_trip_cell_window", "cell", "pickup_from", "pickup_until", "trip_id", "first_s", "subcells"),
     )
 
     cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -146,6 +147,9 @@ class TripCell(db.Model):  # type: ignore[name-defined,misc]
     #: detour the driver accepts (see :func:`carpool.services.trips.cell_rows`).
     pickup_from: Mapped[datetime] = mapped_column(UTCDateTime)
     pickup_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The cell's 8 × 8 sub-cells where the driver can pick up or drop off within the
+    #: detour, one bit each (:attr:`routing.CellSpan.subcells`); -1 claims them all.
+    subcells: Mapped[int] = mapped_column(BigInteger, server_default=text("-1"))
 
 
 class RegularTrip(db.Model):  # type: ignore[name-defined,misc]

@@ -114,9 +114,13 @@ def route_chunk(trips: Sequence[TripToRoute]) -> list[RoutedTrip | RoutingError]
     return routed
 
 
+#: Changed whenever what a :class:`RoutedTrip` holds changes: older entries are not read.
+_CACHE_FORMAT = 2  # 2: spans with their sub-cells
+
+
 def _cache_key(trip: TripToRoute) -> str:
-    config = current_app.config
-    what = repr((get_router().graph.fingerprint, config["SEARCH_CELL_M"], trip.points, trip.max_detour_s))
+    graph, cell_m = get_router().graph.fingerprint, current_app.config["SEARCH_CELL_M"]
+    what = repr((_CACHE_FORMAT, graph, cell_m, trip.points, trip.max_detour_s))
     return "carpool:routed:" + hashlib.blake2b(what.encode(), digest_size=16).hexdigest()
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased, selectinload
 
 from routing import LatLon, Legs, LegsBatch, Match, Route, RouterUnavailable, RoutingError, pack_legs
-from routing.cells import cell_of
+from routing.cells import cell_of, subcell_bit
 
 from ..extensions import db
 from ..i18n import site_zone
@@ -41,6 +41,7 @@ __all__ = [
     "SearchPage",
     "SearchQuery",
     "SearchResult",
+    "Spot",
     "candidates_between",
     "cell_near",
     "find",
@@ -50,6 +51,7 @@ __all__ = [
     "leg_price_cents",
     "passing_trips",
     "pickup_rule",
+    "spot_near",
     "within_hours",
 ]
 
@@ -150,9 +152,17 @@ def _gap_minutes(pickup_at: datetime, query: SearchQuery, zone: ZoneInfo) -> flo
     return abs((pickup_at.astimezone(zone).date() - query.day).days) * 24 * 60.0
 
 
-def cell_near(point: LatLon) -> int:
-    """The search index's cell of the road node nearest ``point``: where a request
-    from or to that point is looked up (see :mod:`routing.cells`).
+class Spot(NamedTuple):
+    """Where a point is in the search index: the cell of its road node, and the bit
+    of that node's sub-cell in the cell's masks (see :mod:`routing.cells`)."""
+
+    cell: int
+    subcell: int
+
+
+def spot_near(point: LatLon) -> Spot:
+    """The search index's cell and sub-cell of the road node nearest ``point``: where
+    a request from or to that point is looked up (detours are measured from there).
 
     Raises
     ------
@@ -160,8 +170,20 @@ def cell_near(point: LatLon) -> int:
         For a point that cannot be placed on the region's roads.
     """
     router = get_router()
-    node = router.snap(point)
-    return cell_of(router.graph.node_latlon(node), cell_m=current_app.config["SEARCH_CELL_M"])
+    node = router.graph.node_latlon(router.snap(point))
+    cell_m = current_app.config["SEARCH_CELL_M"]
+    return Spot(cell_of(node, cell_m=cell_m), subcell_bit(node, cell_m=cell_m))
+
+
+def cell_near(point: LatLon) -> int:
+    """:func:`spot_near`'s cell alone.
+
+    Raises
+    ------
+    routing.RoutingError
+        For a point that cannot be placed on the region's roads.
+    """
+    return spot_near(point).cell
 
 
 _near_pickup, _near_dropoff = aliased(TripCell), aliased(TripCell)
@@ -183,26 +205,32 @@ _INDEXED = (
         _near_pickup.pickup_until >= bindparam("start"),
         # The driver passes near the pickup before passing near the drop-off.
         _near_pickup.first_s <= _near_dropoff.last_s,
+        # Within the detour of both of their sub-cells, not only of their cells.
+        _near_pickup.subcells.bitwise_and(bindparam("pickup_subcell")) != 0,
+        _near_dropoff.subcells.bitwise_and(bindparam("dropoff_subcell")) != 0,
         Trip.status == "published",
     )
 )
 
 
-def _indexed(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> Select[int]:
+def _indexed(pickup: Spot, dropoff: Spot, start: datetime, end: datetime) -> Select[int]:
     """The ids of the published trips whose search cells hold the pickup, then the
-    drop-off, and whose driver can be at the pickup between ``start`` and ``end``:
+    drop-off (their sub-cells too), and whose driver can be at the pickup between
+    ``start`` and ``end``:
     the index built at publishing (see :mod:`routing.cells` and
     :func:`carpool.services.trips.cell_rows`) spares exact detours for every other
     trip. The pickup's cell is read in time order (``ix_trip_cell_window``): only
     the trips of the window, however many weeks of trips the cell holds; each is
     then looked up in the drop-off's cell by its key."""
-    return _INDEXED.params(_bounds(pickup_cell, dropoff_cell, start, end))
+    return _INDEXED.params(_bounds(pickup, dropoff, start, end))
 
 
-def _bounds(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> dict[str, object]:
+def _bounds(pickup: Spot, dropoff: Spot, start: datetime, end: datetime) -> dict[str, object]:
     return {
-        "pickup_cell": pickup_cell,
-        "dropoff_cell": dropoff_cell,
+        "pickup_cell": pickup.cell,
+        "pickup_subcell": pickup.subcell,
+        "dropoff_cell": dropoff.cell,
+        "dropoff_subcell": dropoff.subcell,
         "earliest": start - LONGEST_TRIP,
         "start": start,
         "end": end,
@@ -228,9 +256,9 @@ _CANDIDATES = _INDEXED.with_only_columns(
 ).order_by(Trip.id)
 
 
-def _candidates(pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime) -> list[Candidate]:
+def _candidates(pickup: Spot, dropoff: Spot, start: datetime, end: datetime) -> list[Candidate]:
     """The trips :func:`_indexed` names, in one query, a row each."""
-    rows = db.session.execute(_CANDIDATES, _bounds(pickup_cell, dropoff_cell, start, end))
+    rows = db.session.execute(_CANDIDATES, _bounds(pickup, dropoff, start, end))
     return list(map(Candidate._make, rows))
 
 
@@ -370,7 +398,7 @@ def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing[Cand
         rule = pickup_rule(query, now=moment)
         # Trips that can be at the pickup in the window: the rule then refuses
         # those past already.
-        candidates = _candidates(cell_near(query.pickup), cell_near(query.dropoff), start, end)
+        candidates = _candidates(spot_near(query.pickup), spot_near(query.dropoff), start, end)
     except OverflowError as error:
         raise SearchError(_l("This date is out of range.")) from error
     except RoutingError as error:
@@ -538,7 +566,7 @@ def candidates_between(pickup: LatLon, dropoff: LatLon, start: datetime, end: da
     routing.RoutingError
         For a point that cannot be placed on the region's roads.
     """
-    chosen = _indexed(cell_near(pickup), cell_near(dropoff), start, end)
+    chosen = _indexed(spot_near(pickup), spot_near(dropoff), start, end)
     return list(
         db.session.scalars(
             select(Trip)

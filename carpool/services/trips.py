@@ -275,6 +275,7 @@ def cell_rows(trip: Trip, spans: Sequence[CellSpan]) -> list[dict[str, Any]]:
             "last_s": span.last_s,
             "pickup_from": trip.departure_at + timedelta(seconds=span.first_s),
             "pickup_until": trip.departure_at + timedelta(seconds=span.last_s + trip.max_detour_s),
+            "subcells": span.subcells,
         }
         for span in spans
     ]

@@ -13,6 +13,7 @@ import pytest
 from pyproj import Geod
 
 from routing import (
+    ALL_SUBCELLS,
     DEFAULT_CELL_M,
     CellSpan,
     InvalidPointError,
@@ -24,6 +25,7 @@ from routing import (
     detour_cells,
     reach_radius_m,
     route_cells,
+    subcell_bit,
 )
 from routing import cells as cells_module
 from routing.distance import geodesic_m
@@ -380,7 +382,45 @@ def test_detour_cells_keep_every_pickup_and_dropoff_the_driver_accepts(
             accepted += 1
             a, b = spans.get(cell_of(pickup)), spans.get(cell_of(dropoff))
             assert a is not None and b is not None and a.first_s <= b.last_s
+            # …and so are their sub-cells, which the search compares too.
+            assert a.subcells & subcell_bit(pickup) and b.subcells & subcell_bit(dropoff)
     assert accepted >= 5  # the check ran on real matches
+
+
+def test_subcells_leave_out_the_cell_s_far_corners(monaco: RoadGraph, monaco_router: Router) -> None:
+    """A short detour reaches a few of a 5 km cell's 64 sub-cells: a node of the
+    others is beyond it (the search then reads no trip for it)."""
+    route = monaco_router.route((43.7311, 7.4197), (43.7365, 7.4215))
+    spans = {s.cell: s for s in detour_cells(monaco, route, max_detour_s=30)}
+    assert all(s.subcells != ALL_SUBCELLS for s in spans.values())
+    left_out = 0
+    for node in range(0, monaco.node_count, 7):
+        point = monaco.node_latlon(node)
+        span = spans.get(cell_of(point))
+        if span is None or not span.subcells & subcell_bit(point):
+            left_out += 1
+            assert monaco_router.match(route, point, point, max_detour_s=30) is None
+    assert left_out > 0
+
+
+@pytest.mark.parametrize("cell_m", [1000.0, 5000.0])
+def test_subcell_bits_are_the_cell_cut_eight_by_eight(cell_m: float) -> None:
+    """The bit of a point is that of its row and column among the 8 × 8 sub-cells."""
+    rng = np.random.default_rng(3)
+    for lat, lon in zip(rng.uniform(-80, 80, 300), rng.uniform(-180, 180, 300), strict=True):
+        south, west, north, east = cell_bounds(cell_of((lat, lon), cell_m=cell_m), cell_m=cell_m)
+        row = min(7, int((lat - south) / (north - south) * 8))
+        col = min(7, int((lon - west) / (east - west) * 8))
+        bit = subcell_bit((lat, lon), cell_m=cell_m)
+        # Up to rounding at a sub-cell's edge, where either neighbour is right.
+        assert bit.bit_count() == 1 and -(2**63) <= bit < 2**63  # one bit of a BIGINT
+        found = (bit & (2**64 - 1)).bit_length() - 1
+        assert (found // 8, found % 8) == (row, col) or _near_edge(lat, lon, south, west, north, east)
+
+
+def _near_edge(lat: float, lon: float, south: float, west: float, north: float, east: float) -> bool:
+    rows, cols = (lat - south) / (north - south) * 8, (lon - west) / (east - west) * 8
+    return min(abs(rows - round(rows)), abs(cols - round(cols))) < 1e-6
 
 
 def test_detour_cells_leave_out_what_is_beyond_the_detour(monaco: RoadGraph, monaco_router: Router) -> None:

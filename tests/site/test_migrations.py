@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
@@ -152,3 +154,35 @@ def test_trips_legs_move_from_their_stops_and_back(app: Flask, driver: int) -> N
         ]
         upgrade(directory=directory)
         assert legs() == made
+
+
+def test_search_cells_claim_every_subcell_until_reindexed(app: Flask, driver: int) -> None:
+    """Entries made before sub-cells were kept claim them all (-1): their trips are
+    still found; ``reindex`` then gives them the masks that publishing gives."""
+    from sqlalchemy import select
+
+    from carpool.models import TripCell
+    from carpool.services import trips
+    from carpool.services.search import SearchQuery, find
+    from tests.site.test_search import on_the_way
+    from tests.site.test_trips import TOMORROW, draft
+
+    directory = str(ROOT / "migrations")
+    pickup, dropoff = on_the_way(app)
+    query = SearchQuery(pickup=pickup, dropoff=dropoff, day=TOMORROW.date())
+
+    def masks() -> dict[int, int]:
+        return dict(db.session.execute(select(TripCell.cell, TripCell.subcells)).all())
+
+    with app.app_context():
+        trip_id = trips.publish(driver, draft(max_detour_min=3))
+        made = masks()
+        assert made and all(mask != -1 for mask in made.values())  # a 3-minute detour: some sub-cells
+        db.session.remove()
+        downgrade(directory=directory, revision="e7b3f19a2c64")
+        assert "subcells" not in {c["name"] for c in inspect(db.engine).get_columns("trip_cell")}
+        upgrade(directory=directory)
+        assert set(masks().values()) == {-1}
+        assert [r.trip_id for r in find(query, now=TOMORROW - timedelta(hours=1))] == [trip_id]
+        trips.reindex(now=TOMORROW - timedelta(hours=1))
+        assert masks() == made

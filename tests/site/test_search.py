@@ -200,8 +200,8 @@ def test_the_index_leaves_out_trips_that_pass_nowhere_near(app: Flask, driver: i
         end = start + timedelta(days=1)
 
         def candidates(a: tuple[float, float], b: tuple[float, float]) -> list[int]:
-            cells = search.cell_near(a), search.cell_near(b)
-            return [t.id for t in search._candidates(*cells, start, end)]
+            spots = search.spot_near(a), search.spot_near(b)
+            return [t.id for t in search._candidates(*spots, start, end)]
 
         assert candidates(pickup, dropoff) == [near_id]
         assert candidates(*far) == []
@@ -221,10 +221,10 @@ def test_the_index_reads_the_trips_that_can_be_at_the_pickup_in_the_window(app: 
         trip = db.session.get(Trip, morning)
         assert trip is not None
         late_by = timedelta(seconds=trip.time_s + trip.max_detour_s)  # the most a pickup can be after leaving
-        cells = search.cell_near(pickup), search.cell_near(dropoff)
+        spots = search.spot_near(pickup), search.spot_near(dropoff)
 
         def read(start: datetime, end: datetime) -> list[int]:
-            return sorted(t.id for t in search._candidates(*cells, start, end))
+            return sorted(t.id for t in search._candidates(*spots, start, end))
 
         assert read(TOMORROW - timedelta(hours=2), TOMORROW + timedelta(hours=8)) == [
             morning,
@@ -244,16 +244,18 @@ def test_the_index_reads_the_trips_that_can_be_at_the_pickup_in_the_window(app: 
         assert [r.trip_id for r in find(query, now=TOMORROW - timedelta(hours=2))] == [morning]
 
 
+@pytest.mark.parametrize("cell_m", [300.0, 5_000.0])
 def test_the_index_finds_what_matching_every_trip_finds(
-    app: Flask, driver: int, monkeypatch: pytest.MonkeyPatch
+    app: Flask, driver: int, monkeypatch: pytest.MonkeyPatch, cell_m: float
 ) -> None:
     """On random trips over three days and a few hundred random searches on those
-    days, the search (index by place and departure, kept legs, order, time window)
-    gives exactly what ``match_many`` over every trip, each routed afresh, gives.
-    Cells of 300 m, so that in a region as small as Monaco the index really leaves
-    trips out; trips at any hour, so that some leave the evening before the day
-    searched and pass after midnight."""
-    app.config["SEARCH_CELL_M"] = 300.0
+    days, the search (index by place, sub-cell and departure, kept legs, order, time
+    window) gives exactly what ``match_many`` over every trip, each routed afresh,
+    gives. Cells of 300 m, so that in a region as small as Monaco the cells really
+    leave trips out, and the site's 5 km, where Monaco's few cells hold every trip
+    and their sub-cells leave trips out; trips at any hour, so that some leave the
+    evening before the day searched and pass after midnight."""
+    app.config["SEARCH_CELL_M"] = cell_m
     rng = np.random.default_rng(7)
     now = TOMORROW - timedelta(hours=8)  # the first departures' midnight
     days = [TOMORROW.date() + timedelta(days=k) for k in range(3)]
@@ -271,7 +273,7 @@ def test_the_index_finds_what_matching_every_trip_finds(
             return start, start + timedelta(days=1)
 
         read = [
-            len(search._candidates(search.cell_near(q.pickup), search.cell_near(q.dropoff), *day_of(q)))
+            len(search._candidates(search.spot_near(q.pickup), search.spot_near(q.dropoff), *day_of(q)))
             for q in queries
         ]
         assert min(read) < published  # the index left trips out of some searches
@@ -298,7 +300,7 @@ def test_the_index_finds_what_matching_every_trip_finds(
         ]
 
         def all_trips(
-            pickup_cell: int, dropoff_cell: int, start: datetime, end: datetime
+            pickup: search.Spot, dropoff: search.Spot, start: datetime, end: datetime
         ) -> list[search.Candidate]:
             return every_candidate
 
