@@ -23,6 +23,7 @@ from .cells import (
     cell_bounds,
     cell_of,
     detour_cells,
+    locate,
     reach_radius_m,
     route_cells,
     subcell_bit,
@@ -38,7 +39,7 @@ from .errors import (
     RoutingError,
 )
 from .graph import LatLon, RoadGraph, build_graph, load_graph
-from .matching import Legs, LegsBatch, Match, pack_legs
+from .matching import Insertions, Legs, LegsBatch, Match, pack_legs
 from .osm import Place
 from .osrm import DEFAULT_OSRM_TIMEOUT_S, OsrmRouter
 from .router import Route, Router
@@ -52,6 +53,7 @@ __all__ = [
     "CellSpan",
     "EmptyGraphError",
     "GraphFileError",
+    "Insertions",
     "InvalidPointError",
     "LatLon",
     "Legs",
@@ -75,6 +77,7 @@ __all__ = [
     "distance_to_route",
     "load_graph",
     "load_spaces",
+    "locate",
     "pack_legs",
     "position_along",
     "precompute_spaces",

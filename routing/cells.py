@@ -64,6 +64,7 @@ from __future__ import annotations
 import math
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -84,6 +85,7 @@ __all__ = [
     "cell_bounds",
     "cell_of",
     "detour_cells",
+    "locate",
     "reach_radius_m",
     "route_cells",
     "subcell_bit",
@@ -197,7 +199,7 @@ def cell_of(point: LatLon, *, cell_m: float = DEFAULT_CELL_M) -> int:
     >>> cell_of((43.7384, 7.4246)) == cell_of((43.7385, 7.4247))
     True
     """
-    return _locate_point(point, cell_m)[0]
+    return locate([point], cell_m=cell_m)[0][0]
 
 
 def subcell_bit(point: LatLon, *, cell_m: float = DEFAULT_CELL_M) -> int:
@@ -230,14 +232,31 @@ def subcell_bit(point: LatLon, *, cell_m: float = DEFAULT_CELL_M) -> int:
     >>> bool(span.subcells & subcell_bit((43.7384, 7.4246)))
     True
     """
-    return _locate_point(point, cell_m)[1]
+    return locate([point], cell_m=cell_m)[0][1]
 
 
-def _locate_point(point: LatLon, cell_m: float) -> tuple[int, int]:
-    """A point's cell and sub-cell bit, computed as :func:`_locate` does for many."""
-    lat, lon = check_point(point)
-    ids, bits = _locate(np.array([lat]), np.array([lon]), _row_height(cell_m))
-    return int(ids[0]), int(bits[0])
+def locate(points: Sequence[LatLon], *, cell_m: float = DEFAULT_CELL_M) -> list[tuple[int, int]]:
+    """The cell (:func:`cell_of`) and the sub-cell bit (:func:`subcell_bit`) of each
+    of ``points``, at once: a search places its pickup and drop-off in one step.
+
+    Raises
+    ------
+    InvalidPointError
+        For impossible coordinates.
+    ValueError
+        If ``cell_m`` is not a finite number of at least 1 metre.
+
+    Examples
+    --------
+    >>> [(cell, bit)] = locate([(43.7384, 7.4246)])
+    >>> cell == cell_of((43.7384, 7.4246)) and bit == subcell_bit((43.7384, 7.4246))
+    True
+    """
+    checked = [check_point(point) for point in points]
+    lat = np.array([lat for lat, _ in checked], dtype=np.float64)
+    lon = np.array([lon for _, lon in checked], dtype=np.float64)
+    ids, bits = _locate(lat, lon, _row_height(cell_m))
+    return list(zip(ids.tolist(), bits.tolist(), strict=True))
 
 
 def cell_bounds(cell: int, *, cell_m: float = DEFAULT_CELL_M) -> tuple[float, float, float, float]:

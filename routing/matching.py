@@ -32,13 +32,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "Insertions",
     "LegTimes",
     "Legs",
     "LegsBatch",
     "Match",
-    "best_insertions",
     "check_detour_limits",
     "first_reaching",
+    "insert_all",
     "pack_legs",
 ]
 
@@ -253,6 +254,12 @@ class LegTimes:
     from_a_length_m: NDArray[np.float64]
     a_to_b: tuple[float, float]
 
+    @classmethod
+    def of_no_leg(cls) -> LegTimes:
+        """The times of an empty batch's legs."""
+        none = np.empty(0)
+        return cls(none, none, none, none, none, none, (math.inf, 0.0))
+
 
 def check_detour_limits(max_detour_s: float | ArrayLike, trips: int) -> NDArray[np.float64]:
     """The detour limit of each of ``trips`` trips: one for all, or one each.
@@ -287,9 +294,59 @@ def _pairs(legs: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     return np.array([i for i, _ in pairs], dtype=np.int64), np.array([j for _, j in pairs], dtype=np.int64)
 
 
-def best_insertions(
+@dataclass(frozen=True, eq=False)
+class Insertions:
+    """Where a pickup then a drop-off fit best into every trip of a batch, as arrays
+    (:func:`insert_all`): what a search ranks thousands of trips by, a
+    :class:`Match` being made only for those it shows (:meth:`match`).
+
+    Attributes
+    ----------
+    fits : ndarray of bool
+        Whether each trip's smallest detour is within its limit.
+    detour_s : ndarray of float64
+        Each trip's smallest detour (zero at least; infinite where no road joins).
+    pickup_offset_s : ndarray of float64
+        Time from each trip's departure to the pickup, inserted there.
+    """
+
+    fits: NDArray[np.bool_]
+    detour_s: NDArray[np.float64]
+    pickup_offset_s: NDArray[np.float64]
+    _batch: LegsBatch
+    _times: LegTimes
+    _legs: tuple[NDArray[np.int64], NDArray[np.int64]]  # batch legs of pickup, drop-off
+    _nodes: tuple[int, int]
+
+    def __len__(self) -> int:
+        return len(self.fits)
+
+    def match(self, k: int) -> Match | None:
+        """Trip ``k``'s match, or None if it does not fit within its limit."""
+        if not self.fits[k]:
+            return None
+        pickup_leg, dropoff_leg = self._legs
+        return _match(
+            self._batch,
+            self._times,
+            k,
+            (int(pickup_leg[k]), int(dropoff_leg[k])),
+            self._nodes,
+            detour_s=float(self.detour_s[k]),
+            pickup_offset_s=float(self.pickup_offset_s[k]),
+        )
+
+    def matches(self) -> list[Match | None]:
+        """Every trip's :meth:`match`, in the batch's order."""
+        found: list[Match | None] = [None] * len(self)
+        for k in np.flatnonzero(self.fits).tolist():
+            found[k] = self.match(k)
+        return found
+
+
+def insert_all(
     batch: LegsBatch, times: LegTimes, a: int, b: int, *, max_detour_s: NDArray[np.float64]
-) -> list[Match | None]:
+) -> Insertions:
     """Insert pickup ``a`` then drop-off ``b`` into every trip of ``batch`` where the
     detour is smallest; the driver's stops keep their order.
 
@@ -310,12 +367,14 @@ def best_insertions(
 
     Returns
     -------
-    list of Match or None
-        One per trip: None where the smallest detour is above the trip's limit.
+    Insertions
+        One entry per trip, in the batch's order.
     """
     n = len(batch)
     if n == 0:
-        return []
+        no_legs = np.empty(0, dtype=np.int64)
+        no_times = np.empty(0)
+        return Insertions(no_times < 0, no_times, no_times, batch, times, (no_legs, no_legs), (a, b))
     leg_count = np.diff(batch.first_stop) - 1
     first_leg = batch.first_stop[:-1] - np.arange(n)
     pickup_leg, dropoff_leg, pair_start, pair_count = _all_pairs(leg_count, first_leg)
@@ -327,11 +386,29 @@ def best_insertions(
     detour = np.where(pickup_leg == dropoff_leg, same_leg[pickup_leg], later)
     best = np.minimum.reduceat(detour, pair_start)
     chosen = first_reaching(detour, best, pair_start, pair_count)
-    matches: list[Match | None] = [None] * n
-    for k in np.flatnonzero(best <= max_detour_s).tolist():
-        i, j = int(pickup_leg[chosen[k]]), int(dropoff_leg[chosen[k]])
-        matches[k] = _match(batch, times, k, (i, j), (a, b), detour_s=max(0.0, float(best[k])))
-    return matches
+    pickup_at, dropoff_at = pickup_leg[chosen], dropoff_leg[chosen]
+    return Insertions(
+        fits=best <= max_detour_s,
+        detour_s=np.maximum(best, 0.0),
+        pickup_offset_s=_leg_offsets(leg_count, first_leg, legs)[pickup_at] + times.to_a[pickup_at],
+        _batch=batch,
+        _times=times,
+        _legs=(pickup_at, dropoff_at),
+        _nodes=(a, b),
+    )
+
+
+def _leg_offsets(
+    leg_count: NDArray[np.int64], first_leg: NDArray[np.int64], legs: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """For every leg of a batch, the time from its trip's departure to the leg's
+    start: added leg after leg, as a loop along the trip would (one step per leg of
+    the longest trip, for all trips at once)."""
+    offsets = np.zeros(len(legs))
+    for position in range(1, int(leg_count.max(initial=0))):
+        at = first_leg[leg_count > position] + position
+        offsets[at] = offsets[at - 1] + legs[at - 1]
+    return offsets
 
 
 def first_reaching(
@@ -381,13 +458,13 @@ def _match(
     ab: tuple[int, int],
     *,
     detour_s: float,
+    pickup_offset_s: float,
 ) -> Match:
     """Trip ``k``'s match with the pickup on (batch) leg ``i``, the drop-off on ``j``."""
     (i, j), (a, b) = legs_ij, ab
     first = int(batch.first_stop[k]) - k
     legs = batch.leg_time_s[first:j].tolist()
-    before_pickup = math.fsum(legs[: i - first])
-    pickup_offset = before_pickup + float(times.to_a[i])
+    pickup_offset = pickup_offset_s
     if i == j:
         on_board_time, shared = times.a_to_b
     else:

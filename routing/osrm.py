@@ -51,7 +51,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import NoRouteError, PointOutOfAreaError, RouterUnavailable
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
-from .matching import Legs, LegsBatch, LegTimes, Match, best_insertions, check_detour_limits
+from .matching import Insertions, Legs, LegsBatch, LegTimes, Match, check_detour_limits, insert_all
 from .router import Route
 
 __all__ = ["DEFAULT_OSRM_TIMEOUT_S", "OsrmRouter"]
@@ -256,8 +256,25 @@ class OsrmRouter:
     def match_batch(
         self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
     ) -> list[Match | None]:
-        """:meth:`match_many` for trips given end to end, each with its own limit
-        (see :meth:`routing.Router.match_batch`), with one ``table`` request.
+        """:meth:`insert_batch`'s matches: one per trip of ``batch``, None for a trip
+        that cannot take the passenger within its limit.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a pickup or drop-off that cannot be placed on the road network.
+        ValueError
+            For a limit that is negative or not a number, or not one per trip.
+        RouterUnavailable
+            If the routing server cannot be reached or gives no usable answer.
+        """
+        return self.insert_batch(batch, pickup, dropoff, max_detour_s=max_detour_s).matches()
+
+    def insert_batch(
+        self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
+    ) -> Insertions:
+        """:meth:`match_many` for trips given end to end, each with its own limit, as
+        arrays (see :meth:`routing.Router.insert_batch`), with one ``table`` request.
 
         Raises
         ------
@@ -271,7 +288,7 @@ class OsrmRouter:
         limits = check_detour_limits(max_detour_s, len(batch))
         a, b = self.snap(pickup), self.snap(dropoff)
         if not len(batch):
-            return []
+            return insert_all(batch, LegTimes.of_no_leg(), a, b, max_detour_s=limits)
         starts = batch.leg_starts()
         leg_from, leg_to = batch.stops[starts].tolist(), batch.stops[starts + 1].tolist()
         sources = sorted(set(leg_from) | {a, b})
@@ -293,7 +310,7 @@ class OsrmRouter:
             from_a_length_m=row(lengths, a, leg_to),
             a_to_b=(times[a][b], lengths[a][b]),
         )
-        return best_insertions(batch, leg_times, a, b, max_detour_s=limits)
+        return insert_all(batch, leg_times, a, b, max_detour_s=limits)
 
     # -- the server ---------------------------------------------------------------
 

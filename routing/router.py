@@ -21,7 +21,8 @@ import itertools
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
@@ -32,7 +33,16 @@ from numpy.typing import ArrayLike, NDArray
 from .ch import SearchSpace
 from .errors import NoRouteError
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
-from .matching import Legs, LegsBatch, LegTimes, Match, best_insertions, check_detour_limits, first_reaching
+from .matching import (
+    Insertions,
+    Legs,
+    LegsBatch,
+    LegTimes,
+    Match,
+    check_detour_limits,
+    first_reaching,
+    insert_all,
+)
 from .spaces import Gathered, SpaceTable
 
 __all__ = ["Legs", "LegsBatch", "Match", "Route", "Router"]
@@ -126,6 +136,7 @@ class Router:
         self._space_cache_size = space_cache_size
         self._spaces: OrderedDict[tuple[int, bool], SearchSpace] = OrderedDict()
         self._lock = threading.Lock()
+        self._scratch = threading.local()
         h = graph.hierarchy
         self._child_a: list[int] = h.child_a.tolist()
         self._child_b: list[int] = h.child_b.tolist()
@@ -248,8 +259,27 @@ class Router:
     def match_batch(
         self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
     ) -> list[Match | None]:
+        """:meth:`insert_batch`'s matches: one per trip of ``batch``, None for a trip
+        that cannot take the passenger within its limit.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a pickup or drop-off that cannot be placed on the road network.
+        ValueError
+            For a limit that is negative or not a number, or not one per trip.
+        RouterUnavailable
+            If the routing server cannot be reached or gives no usable answer.
+        """
+        return self.insert_batch(batch, pickup, dropoff, max_detour_s=max_detour_s).matches()
+
+    def insert_batch(
+        self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
+    ) -> Insertions:
         """:meth:`match_many` for trips given end to end (a search reads thousands from
-        a database at once, :meth:`LegsBatch.unpack`), each with its own limit.
+        a database at once, :meth:`LegsBatch.unpack`), each with its own limit, as
+        arrays (:class:`Insertions`): a search ranks them all and makes the
+        :class:`Match` of the few it shows.
 
         Parameters
         ----------
@@ -260,7 +290,7 @@ class Router:
 
         Returns
         -------
-        list of Match or None
+        Insertions
             One entry per trip, in the batch's order.
 
         Raises
@@ -272,9 +302,8 @@ class Router:
         """
         limits = check_detour_limits(max_detour_s, len(batch))
         a, b = self.snap(pickup), self.snap(dropoff)
-        if not len(batch):
-            return []
-        return best_insertions(batch, self._leg_times(batch, a, b), a, b, max_detour_s=limits)
+        times = self._leg_times(batch, a, b) if len(batch) else LegTimes.of_no_leg()
+        return insert_all(batch, times, a, b, max_detour_s=limits)
 
     def _leg_times(self, batch: LegsBatch, a: int, b: int) -> LegTimes:
         """The times between every leg's ends and ``a`` and ``b``: the request's four
@@ -432,13 +461,24 @@ class Router:
 
     # -- matching --------------------------------------------------------------------
 
-    def _dense(self, space: SearchSpace) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        n = self.graph.node_count
-        time_s = np.full(n, _INF)
-        length_m = np.zeros(n)
+    @contextmanager
+    def _dense(self, space: SearchSpace) -> Iterator[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+        """A search space as arrays over every node (infinite time, zero length where
+        it does not reach), to be read by node. Each thread keeps its two arrays and
+        only the space's entries are written, then put back: a search reads four
+        spaces, and filling arrays of the whole graph would cost more than reading."""
+        scratch = self._scratch
+        if not hasattr(scratch, "time_s"):
+            scratch.time_s = np.full(self.graph.node_count, _INF)
+            scratch.length_m = np.zeros(self.graph.node_count)
+        time_s, length_m = scratch.time_s, scratch.length_m
         time_s[space.nodes] = space.time_s
         length_m[space.nodes] = space.length_m
-        return time_s, length_m
+        try:
+            yield time_s, length_m
+        finally:
+            time_s[space.nodes] = _INF
+            length_m[space.nodes] = 0.0
 
     def _gathered(self, stops: NDArray[np.int64], forward: bool) -> Gathered:
         """The search spaces of ``stops``, end to end: from the table in one copy,
@@ -471,15 +511,15 @@ class Router:
         nodes, times, lengths_m, starts, sizes = self._gathered(stops, sources_forward)
         results: list[tuple[NDArray[np.float64], NDArray[np.float64] | None]] = []
         for point, with_length in zip(points, lengths, strict=True):
-            point_time, point_length = self._dense(self._space(point, not sources_forward))
-            totals = times + point_time[nodes]
-            best = np.minimum.reduceat(totals, starts)
-            if not with_length:
-                results.append((best, None))
-                continue
-            # The length of the path through the first node reaching the best total.
-            first = first_reaching(totals, best, starts, sizes)
-            results.append((best, lengths_m[first] + point_length[nodes[first]]))
+            with self._dense(self._space(point, not sources_forward)) as (point_time, point_length):
+                totals = times + point_time[nodes]
+                best = np.minimum.reduceat(totals, starts)
+                if not with_length:
+                    results.append((best, None))
+                    continue
+                # The length of the path through the first node reaching the best total.
+                first = first_reaching(totals, best, starts, sizes)
+                results.append((best, lengths_m[first] + point_length[nodes[first]]))
         return results
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any, Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased, selectinload
 
-from routing import LatLon, Legs, LegsBatch, Match, Route, RouterUnavailable, RoutingError, pack_legs
-from routing.cells import cell_of, subcell_bit
+from routing import (
+    Insertions,
+    LatLon,
+    Legs,
+    LegsBatch,
+    Match,
+    Route,
+    RouterUnavailable,
+    RoutingError,
+    pack_legs,
+)
+from routing.cells import locate
 
 from ..extensions import db
 from ..i18n import site_zone
@@ -52,6 +63,7 @@ __all__ = [
     "passing_trips",
     "pickup_rule",
     "spot_near",
+    "spots_near",
     "within_hours",
 ]
 
@@ -160,8 +172,8 @@ class Spot(NamedTuple):
     subcell: int
 
 
-def spot_near(point: LatLon) -> Spot:
-    """The search index's cell and sub-cell of the road node nearest ``point``: where
+def spots_near(*points: LatLon) -> list[Spot]:
+    """The search index's cell and sub-cell of the road node nearest each point: where
     a request from or to that point is looked up (detours are measured from there).
 
     Raises
@@ -170,9 +182,19 @@ def spot_near(point: LatLon) -> Spot:
         For a point that cannot be placed on the region's roads.
     """
     router = get_router()
-    node = router.graph.node_latlon(router.snap(point))
-    cell_m = current_app.config["SEARCH_CELL_M"]
-    return Spot(cell_of(node, cell_m=cell_m), subcell_bit(node, cell_m=cell_m))
+    nodes = [router.graph.node_latlon(router.snap(point)) for point in points]
+    return [Spot(*spot) for spot in locate(nodes, cell_m=current_app.config["SEARCH_CELL_M"])]
+
+
+def spot_near(point: LatLon) -> Spot:
+    """:func:`spots_near` of one point.
+
+    Raises
+    ------
+    routing.RoutingError
+        For a point that cannot be placed on the region's roads.
+    """
+    return spots_near(point)[0]
 
 
 def cell_near(point: LatLon) -> int:
@@ -299,7 +321,8 @@ def passing_trips(
         with _unless_unroutable(trip.id):
             routable.append((trip, trip_legs(trip)))
     batch = LegsBatch.of([legs for _, legs in routable])
-    return _passing([trip for trip, _ in routable], batch, pickup, dropoff, accepts)
+    fitting = _fitting([trip for trip, _ in routable], batch, pickup, dropoff, accepts)
+    return [fit.passing() for fit in fitting]
 
 
 @contextmanager
@@ -313,11 +336,12 @@ def _unless_unroutable(trip_id: int) -> Iterator[None]:
         current_app.logger.warning("trip %s cannot be routed in the imported region", trip_id)
 
 
-def _passing_candidates(
+def _fitting_candidates(
     candidates: Sequence[Candidate], pickup: LatLon, dropoff: LatLon, *, accepts: Callable[[datetime], bool]
-) -> list[Passing[Candidate]]:
-    """:func:`passing_trips` for the index's candidates: their kept legs read at once,
-    the few without legs valid here routed (and kept in this process)."""
+) -> list[_Fit[Candidate]]:
+    """:func:`passing_trips` for the index's candidates, their matches not made yet:
+    their kept legs read at once, the few without legs valid here routed (and kept
+    in this process)."""
     graph_key = get_router().graph.fingerprint
     kept: list[Candidate] = []
     stale: list[Candidate] = []
@@ -326,7 +350,7 @@ def _passing_candidates(
     if stale:
         kept += [c._replace(legs=legs) for c, legs in _routed(stale)]
     batch = LegsBatch.unpack([c.legs for c in kept])  # type: ignore[misc]  # none is None now
-    return _passing(kept, batch, pickup, dropoff, accepts)
+    return _fitting(kept, batch, pickup, dropoff, accepts)
 
 
 def _routed(candidates: Sequence[Candidate]) -> list[tuple[Candidate, bytes]]:
@@ -342,11 +366,7 @@ def _routed(candidates: Sequence[Candidate]) -> list[tuple[Candidate, bytes]]:
 def _stops_of(trip_ids: Sequence[int], *columns: Any) -> dict[int, list[Any]]:
     """For each of the trips ``trip_ids``, its stops' ``columns`` in their order (a
     value, or a tuple for several columns), in one query of plain rows."""
-    rows = db.session.execute(
-        select(TripStop.trip_id, *columns)
-        .where(TripStop.trip_id.in_(trip_ids))
-        .order_by(TripStop.trip_id, TripStop.position)
-    )
+    rows = db.session.execute(_stops_statement(*columns), {"ids": list(trip_ids)})
     pick = operator.itemgetter(*range(1, len(columns) + 1))
     return {
         trip_id: [pick(row) for row in stops]
@@ -354,23 +374,57 @@ def _stops_of(trip_ids: Sequence[int], *columns: Any) -> dict[int, list[Any]]:
     }
 
 
-def _passing(
+@cache
+def _stops_statement(*columns: Any) -> Select[Any]:
+    """:func:`_stops_of`'s query, built once for each set of columns (building it
+    costs a search more than running it)."""
+    return (
+        select(TripStop.trip_id, *columns)
+        .where(TripStop.trip_id.in_(bindparam("ids", expanding=True)))
+        .order_by(TripStop.trip_id, TripStop.position)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit(Generic[T]):
+    """A trip that passes, ranked by its detour and pickup time before its whole
+    match is made: a busy search finds hundreds, and shows a page of them."""
+
+    trip: T
+    detour_s: float
+    pickup_at: datetime
+    insertions: Insertions
+    index: int  # the trip's in ``insertions``
+
+    def passing(self) -> Passing[T]:
+        """The trip with its exact match."""
+        match = self.insertions.match(self.index)
+        assert match is not None  # it fits
+        dropoff_at = self.trip.departure_at + timedelta(seconds=match.dropoff_offset_s)
+        return Passing(trip=self.trip, match=match, pickup_at=self.pickup_at, dropoff_at=dropoff_at)
+
+
+def _fitting(
     trips: Sequence[T], batch: LegsBatch, pickup: LatLon, dropoff: LatLon, accepts: Callable[[datetime], bool]
-) -> list[Passing[T]]:
+) -> list[_Fit[T]]:
     """The ``trips`` (those of ``batch``, in order) that pass, each within its limit."""
     if not trips:
         return []
     limits = np.fromiter((trip.max_detour_s for trip in trips), dtype=np.float64, count=len(trips))
-    matches = get_router().match_batch(batch, pickup, dropoff, max_detour_s=limits)
-    passing = []
-    for trip, match in zip(trips, matches, strict=True):
-        if match is None:
-            continue
-        pickup_at = trip.departure_at + timedelta(seconds=match.pickup_offset_s)
+    insertions = get_router().insert_batch(batch, pickup, dropoff, max_detour_s=limits)
+    fitting = np.flatnonzero(insertions.fits)
+    fits = []
+    for k, detour_s, offset_s in zip(
+        fitting.tolist(),
+        insertions.detour_s[fitting].tolist(),
+        insertions.pickup_offset_s[fitting].tolist(),
+        strict=True,
+    ):
+        trip = trips[k]
+        pickup_at = trip.departure_at + timedelta(seconds=offset_s)
         if accepts(pickup_at):
-            dropoff_at = trip.departure_at + timedelta(seconds=match.dropoff_offset_s)
-            passing.append(Passing(trip=trip, match=match, pickup_at=pickup_at, dropoff_at=dropoff_at))
-    return passing
+            fits.append(_Fit(trip, detour_s, pickup_at, insertions, k))
+    return fits
 
 
 def pickup_rule(query: SearchQuery, *, now: datetime) -> Callable[[datetime], bool]:
@@ -388,7 +442,7 @@ def pickup_rule(query: SearchQuery, *, now: datetime) -> Callable[[datetime], bo
     )
 
 
-def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing[Candidate], float]]:
+def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[_Fit[Candidate], float]]:
     """The trips that pass, each with its score, best first (see :func:`find`)."""
     _validate(query)
     moment = now or datetime.now(UTC)
@@ -398,19 +452,25 @@ def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[Passing[Cand
         rule = pickup_rule(query, now=moment)
         # Trips that can be at the pickup in the window: the rule then refuses
         # those past already.
-        candidates = _candidates(spot_near(query.pickup), spot_near(query.dropoff), start, end)
+        pickup, dropoff = spots_near(query.pickup, query.dropoff)
+        candidates = _candidates(pickup, dropoff, start, end)
     except OverflowError as error:
         raise SearchError(_l("This date is out of range.")) from error
     except RoutingError as error:
         raise SearchError(routing_problem(error)) from error
 
     try:
-        passing = _passing_candidates(candidates, query.pickup, query.dropoff, accepts=rule)
+        fitting = _fitting_candidates(candidates, query.pickup, query.dropoff, accepts=rule)
     except RouterUnavailable as error:
         current_app.logger.error("search: %s", error)
         raise SearchError(routing_problem(error)) from error
-    scored = [(p, p.match.detour_s / 60 + _gap_minutes(p.pickup_at, query, zone) / 2) for p in passing]
+    scored = [(fit, fit.detour_s / 60 + _gap_minutes(fit.pickup_at, query, zone) / 2) for fit in fitting]
     return sorted(scored, key=lambda found: (found[1], found[0].pickup_at))
+
+
+def _made(ranked: Sequence[tuple[_Fit[Candidate], float]]) -> list[tuple[Passing[Candidate], float]]:
+    """The ranked trips with their whole matches."""
+    return [(fit.passing(), score) for fit, score in ranked]
 
 
 def _whole(scored: list[tuple[Passing[Candidate], float]]) -> list[tuple[Passing[Trip], float]]:
@@ -438,7 +498,7 @@ def find_passing(query: SearchQuery, *, now: datetime | None = None) -> list[Pas
     SearchError
         As :func:`find`.
     """
-    return [passing for passing, _ in _whole(_ranked(query, now))]
+    return [passing for passing, _ in _whole(_made(_ranked(query, now)))]
 
 
 @dataclass(frozen=True)
@@ -454,23 +514,20 @@ class _Shown:
     destination: str
 
 
+#: What :func:`_shown` reads of the trips and their drivers, built once.
+_SHOWN = (
+    select(Trip.id, User.name, User.deleted_at, Trip.contribution_cents, Trip.length_m)
+    .add_columns(Trip.currency, Trip.seats)
+    .join(User, User.id == Trip.driver_id)
+    .where(Trip.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def _shown(ids: Sequence[int]) -> dict[int, _Shown]:
     """For the passing trips ``ids``, what their results show, in two queries of plain
-    rows (no trip or member loaded): a busy search finds hundreds."""
+    rows (no trip or member loaded): a page shows up to a hundred."""
     ends = {trip_id: (names[0], names[-1]) for trip_id, names in _stops_of(ids, TripStop.name).items()}
-    rows = db.session.execute(
-        select(
-            Trip.id,
-            User.name,
-            User.deleted_at,
-            Trip.contribution_cents,
-            Trip.length_m,
-            Trip.currency,
-            Trip.seats,
-        )
-        .join(User, User.id == Trip.driver_id)
-        .where(Trip.id.in_(ids))
-    )
+    rows = db.session.execute(_SHOWN, {"ids": list(ids)})
     return {
         trip_id: _Shown(
             User.shown_name(name, deleted_at), contribution, length_m, currency, seats, *ends[trip_id]
@@ -493,7 +550,7 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     SearchError
         For impossible dates or points outside the region.
     """
-    return _results(query, _ranked(query, now))
+    return _results(query, _made(_ranked(query, now)))
 
 
 @dataclass(frozen=True)
@@ -529,7 +586,7 @@ def find_page(
         raise SearchError(_l("Pages are numbered from 1 to %(most)d.", most=MAX_PAGE))
     ranked = _ranked(query, now)
     chosen = ranked[(page - 1) * per_page : page * per_page]
-    return SearchPage(results=_results(query, chosen), total=len(ranked), page=page, per_page=per_page)
+    return SearchPage(results=_results(query, _made(chosen)), total=len(ranked), page=page, per_page=per_page)
 
 
 def _results(query: SearchQuery, ranked: list[tuple[Passing[Candidate], float]]) -> list[SearchResult]:
@@ -566,7 +623,8 @@ def candidates_between(pickup: LatLon, dropoff: LatLon, start: datetime, end: da
     routing.RoutingError
         For a point that cannot be placed on the region's roads.
     """
-    chosen = _indexed(spot_near(pickup), spot_near(dropoff), start, end)
+    pickup_spot, dropoff_spot = spots_near(pickup, dropoff)
+    chosen = _indexed(pickup_spot, dropoff_spot, start, end)
     return list(
         db.session.scalars(
             select(Trip)

@@ -1,5 +1,5 @@
 """The insertion of a pickup and a drop-off into one trip, written as the plain loop
-over its legs it stands for: the reference that :func:`routing.matching.best_insertions`
+over its legs it stands for: the reference that :func:`routing.matching.insert_all`
 (all trips at once, with array operations) must agree with to the bit."""
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def best_insertion(
     if best is None or not best[0] <= max_detour_s:
         return None
     detour, i, j = best
-    before_pickup = math.fsum(legs[:i])
+    before_pickup = 0.0
+    for leg in legs[:i]:  # leg after leg along the trip
+        before_pickup += leg
     pickup_offset = before_pickup + to_a.time_s[stops[i]]
     if i == j:
         on_board_time, shared = a_to_b[0], a_to_b[1]

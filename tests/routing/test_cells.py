@@ -23,6 +23,7 @@ from routing import (
     cell_bounds,
     cell_of,
     detour_cells,
+    locate,
     reach_radius_m,
     route_cells,
     subcell_bit,
@@ -432,3 +433,18 @@ def test_detour_cells_leave_out_what_is_beyond_the_detour(monaco: RoadGraph, mon
     assert {cell_of(monaco.node_latlon(n), cell_m=500) for n in route.nodes} <= {s.cell for s in small}
     with pytest.raises(ValueError):
         detour_cells(monaco, route, max_detour_s=-1)
+
+
+def test_locate_places_many_points_as_one_by_one() -> None:
+    rng = np.random.default_rng(9)
+    points = [
+        (float(a), float(b))
+        for a, b in zip(rng.uniform(-89, 89, 50), rng.uniform(-180, 180, 50), strict=True)
+    ]
+    points.append((43.7384, 180.0))  # the antimeridian, read as -180
+    assert locate(points, cell_m=2000) == [
+        (cell_of(p, cell_m=2000), subcell_bit(p, cell_m=2000)) for p in points
+    ]
+    assert locate([]) == []
+    with pytest.raises(InvalidPointError):
+        locate([(43.7, 7.4), (91.0, 7.4)])

@@ -202,6 +202,13 @@ def test_all_trips_at_once_are_the_loop_over_each_trip(monaco: RoadGraph, monaco
             for r, limit in zip(routes, limits, strict=True)
         ]
         assert monaco_router.match_batch(batch, pickup, dropoff, max_detour_s=limits) == expected
+        # The arrays a search ranks by are those of the matches, and say which fit.
+        insertions = monaco_router.insert_batch(batch, pickup, dropoff, max_detour_s=limits)
+        assert insertions.fits.tolist() == [m is not None for m in expected]
+        fitting = [(k, m) for k, m in enumerate(expected) if m is not None]
+        assert [insertions.detour_s[k] for k, _ in fitting] == [m.detour_s for _, m in fitting]
+        assert [insertions.pickup_offset_s[k] for k, _ in fitting] == [m.pickup_offset_s for _, m in fitting]
+        assert [insertions.match(k) for k in range(len(routes))] == expected
         seen |= {
             (m is None, len(r.stops), m.dropoff_leg - m.pickup_leg if m else 0)
             for r, m in zip(routes, expected, strict=True)
@@ -209,6 +216,11 @@ def test_all_trips_at_once_are_the_loop_over_each_trip(monaco: RoadGraph, monaco
     # Trips refused and matched, with stopovers, the passenger on board over several legs.
     assert (True, 2, 0) in seen and (False, 2, 0) in seen
     assert any(not refused and legs_on_board >= 2 for refused, _, legs_on_board in seen)
+
+
+def test_no_trip_is_no_insertion(monaco_router: Router) -> None:
+    nothing = monaco_router.insert_batch(LegsBatch.of([]), (43.735, 7.421), (43.744, 7.43), max_detour_s=60)
+    assert len(nothing) == 0 and nothing.matches() == []
 
 
 def test_packed_legs_that_cannot_be_are_refused() -> None:
