@@ -28,6 +28,13 @@ and half of them head for the most populous places (work, schools, the centre);
 a fifth stop over at another place on the way. Searches: half along a published
 trip (pickup and drop-off points of its road, on its day), half between two places
 of the region as a passenger would ask them (on a random day of the 30).
+
+The trips a run publishes stay in its database (SQLite: the file under the temporary
+folder it prints; PostgreSQL: ``--pg-url``). ``--reuse DATABASE_URL`` measures the
+searches again on them, with the code of now and the migrations applied, without
+publishing (a 100,000-trip database takes most of an hour to fill)::
+
+    python bench/search.py --graph porto.graph --reuse sqlite:////tmp/…/bench.sqlite
 """
 
 from __future__ import annotations
@@ -109,7 +116,11 @@ class Demand:
         return trips.StopInput(self.names[i], float(lat), float(lon))
 
 
-def make_app(database_url: str, graph_file: Path, instance: Path, redis_url: str = "") -> Flask:
+def make_app(
+    database_url: str, graph_file: Path, instance: Path, redis_url: str = "", *, fresh: bool = True
+) -> Flask:
+    """The site on this database: emptied and made again by the migrations (``fresh``),
+    or as an earlier run left it, brought up to date by the migrations."""
     app = create_app(
         {
             "SECRET_KEY": "bench",
@@ -121,6 +132,9 @@ def make_app(database_url: str, graph_file: Path, instance: Path, redis_url: str
         }
     )
     with app.app_context():
+        if not fresh:
+            upgrade()
+            return app
         db.drop_all()
         with db.engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
@@ -374,29 +388,61 @@ def run_engine(name: str, url: str, graph_file: Path, sizes: Sequence[int], args
             bulk_s = time.perf_counter() - start
             ids, publish_s = publish(ONE_BY_ONE, demand, rng, first_day)
             all_ids += bulk + ids
-            queries = searches(all_ids, demand, rng, first_day, args.searches)
-            time_searches(queries[:20])  # warm: the region's search spaces, the pool
-            seconds, found = time_searches(queries)
-            print(
-                f"{name:<10} {len(all_ids):>7,} trips | in bulk {len(bulk) / bulk_s:5.0f} trips/s | "
-                f"publish median {ms(publish_s, 50):6.1f} ms p95 {ms(publish_s, 95):6.1f} | "
-                f"search p50 {ms(seconds, 50):6.1f} ms p95 {ms(seconds, 95):6.1f} "
-                f"p99 {ms(seconds, 99):6.1f} | "
-                f"{found / len(queries):.1f} trips found per search",
-                flush=True,
+            published = (
+                f"in bulk {len(bulk) / bulk_s:5.0f} trips/s | "
+                f"publish median {ms(publish_s, 50):6.1f} ms p95 {ms(publish_s, 95):6.1f}"
             )
-            print(f"{'':<10} {against_cells_alone(queries, found)}", flush=True)
-            if name == "postgresql" and args.postgis_radius_m:
-                line, peer = time_postgis(url, all_ids, queries, args.postgis_radius_m)
-                print(f"{'':<10} {line}", flush=True)
-                p50, p95 = ms(peer, 50) / ms(seconds, 50), ms(peer, 95) / ms(seconds, 95)
-                print(
-                    f"{'':<10} PostGIS pre-filter / our whole search: p50 {p50:.2f}× p95 {p95:.2f}×",
-                    flush=True,
-                )
-            if args.http_s:
-                db.session.commit()  # nothing open while the server reads
-                print(time_http(url, graph_file, instance, queries, args.http_s), flush=True)
+            measure(name, url, all_ids, published, demand, rng, first_day, graph_file, instance, args)
+
+
+def measure(
+    name: str,
+    url: str,
+    trip_ids: list[int],
+    published: str,
+    demand: Demand,
+    rng: np.random.Generator,
+    first_day: dt.date,
+    graph_file: Path,
+    instance: Path,
+    args: argparse.Namespace,
+) -> None:
+    """Every search measurement at one size: in-process, against cells alone, the
+    PostGIS peer (PostgreSQL), over HTTP."""
+    queries = searches(trip_ids, demand, rng, first_day, args.searches)
+    time_searches(queries[:20])  # warm: the region's search spaces, the pool
+    seconds, found = time_searches(queries)
+    print(
+        f"{name:<10} {len(trip_ids):>7,} trips | {published} | "
+        f"search p50 {ms(seconds, 50):6.1f} ms p95 {ms(seconds, 95):6.1f} "
+        f"p99 {ms(seconds, 99):6.1f} | "
+        f"{found / len(queries):.1f} trips found per search",
+        flush=True,
+    )
+    print(f"{'':<10} {against_cells_alone(queries, found)}", flush=True)
+    if name == "postgresql" and args.postgis_radius_m:
+        line, peer = time_postgis(url, trip_ids, queries, args.postgis_radius_m)
+        print(f"{'':<10} {line}", flush=True)
+        p50, p95 = ms(peer, 50) / ms(seconds, 50), ms(peer, 95) / ms(seconds, 95)
+        print(f"{'':<10} PostGIS pre-filter / our whole search: p50 {p50:.2f}× p95 {p95:.2f}×", flush=True)
+    if args.http_s:
+        db.session.commit()  # nothing open while the server reads
+        print(time_http(url, graph_file, instance, queries, args.http_s), flush=True)
+
+
+def reuse(url: str, graph_file: Path, args: argparse.Namespace) -> None:
+    """:func:`measure` on the trips an earlier run published (brought up to date by
+    the migrations): the code of now on the same data, without publishing again."""
+    instance = Path(tempfile.mkdtemp())
+    app = make_app(url, graph_file, instance, fresh=False)
+    with app.app_context():
+        trip_ids = list(db.session.scalars(select(Trip.id).order_by(Trip.id)))
+        first = db.session.scalar(select(Trip.departure_at).order_by(Trip.departure_at).limit(1))
+        assert first is not None, "no trip to search: this database was not made by this benchmark"
+        name = db.engine.dialect.name
+        rng = np.random.default_rng(args.seed)
+        first_day = first.astimezone(ZONE).date()
+        measure(name, url, trip_ids, "reused", Demand.of_region(), rng, first_day, graph_file, instance, args)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -412,6 +458,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="RQ workers routing the bulk publishing")
     parser.add_argument("--postgis-radius-m", type=float, default=1_000.0, help="0: no PostGIS peer")
     parser.add_argument("--http-s", type=float, default=20.0, help="seconds per HTTP level; 0: no HTTP")
+    parser.add_argument(
+        "--reuse",
+        metavar="DATABASE_URL",
+        help="measure the searches on the trips an earlier run left there (no publishing, one size)",
+    )
     args = parser.parse_args(argv)
 
     print(f"run of {dt.datetime.now():%Y-%m-%d %H:%M}, load average", *(f"{x:.2f}" for x in os.getloadavg()))
@@ -424,7 +475,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         start = time.perf_counter()
         precompute_spaces(graph).save(spaces_path(graph_file))
         print(f"search spaces of every node computed in {time.perf_counter() - start:.0f} s")
+    if args.reuse:
+        reuse(args.reuse, graph_file, args)
+        return
     urls = {"sqlite": f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}", "postgresql": args.pg_url}
+    print("databases:", ", ".join(urls[engine] for engine in args.engines))
     from redis import Redis
 
     # Emptied once: the engines after the first publish the same trips (the same seed),

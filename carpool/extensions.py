@@ -12,6 +12,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from . import database  # noqa: F401  # SQLite connections set up as the site needs
+
 
 class Base(DeclarativeBase):
     """Declarative base: constraint names follow one convention so migrations can

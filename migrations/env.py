@@ -1,3 +1,4 @@
+import contextlib
 import logging
 from logging.config import fileConfig
 
@@ -87,11 +88,34 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, _references_checked_after(connection):
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+
+
+@contextlib.contextmanager
+def _references_checked_after(connection):
+    """On SQLite, references unchecked while migrating, then checked once.
+
+    A batch migration copies a table, drops the old one and renames the copy: with
+    references checked (``carpool.database`` turns them on), dropping the old table
+    would delete every row that refers to it (ON DELETE CASCADE) or be refused. The
+    pragma only takes effect outside a transaction, hence the commits."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        yield
+    finally:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+    if broken:
+        raise RuntimeError(f"the migration left rows that refer to none: {broken[:10]}")
 
 
 if context.is_offline_mode():

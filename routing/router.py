@@ -492,9 +492,10 @@ class Router:
         return Gathered(
             np.concatenate([sp.nodes for sp in spaces]),
             np.concatenate([sp.time_s for sp in spaces]),
-            np.concatenate([sp.length_m for sp in spaces]),
             starts,
             sizes,
+            np.arange(int(sizes.sum()), dtype=np.int64),
+            np.concatenate([sp.length_m for sp in spaces]),
         )
 
     def _many(
@@ -508,7 +509,8 @@ class Router:
         """For each point, the fastest times from every stop to it (``sources_forward``)
         or from it to every stop, in the order of ``stops``; with the lengths of those
         paths where ``lengths`` asks for them (a third of the work)."""
-        nodes, times, lengths_m, starts, sizes = self._gathered(stops, sources_forward)
+        gathered = self._gathered(stops, sources_forward)
+        nodes, times, starts, sizes = gathered.nodes, gathered.time_s, gathered.starts, gathered.sizes
         results: list[tuple[NDArray[np.float64], NDArray[np.float64] | None]] = []
         for point, with_length in zip(points, lengths, strict=True):
             with self._dense(self._space(point, not sources_forward)) as (point_time, point_length):
@@ -519,7 +521,7 @@ class Router:
                     continue
                 # The length of the path through the first node reaching the best total.
                 first = first_reaching(totals, best, starts, sizes)
-                results.append((best, lengths_m[first] + point_length[nodes[first]]))
+                results.append((best, gathered.length_m(first) + point_length[nodes[first]]))
         return results
 
 

@@ -45,13 +45,21 @@ _ARRAYS: Final = ("offset", "nodes", "time_s", "length_m", "parent_edge")
 
 class Gathered(NamedTuple):
     """Search spaces end to end (:meth:`SpaceTable.gather`): the ``j``-th is at
-    ``starts[j]:starts[j] + sizes[j]`` of ``nodes``, ``time_s`` and ``length_m``."""
+    ``starts[j]:starts[j] + sizes[j]`` of ``nodes`` and ``time_s``. Their lengths
+    are read only where asked (:meth:`length_m`): a search needs one per space,
+    of the hundreds of entries each has."""
 
     nodes: NDArray[np.int32]
     time_s: NDArray[np.float64]
-    length_m: NDArray[np.float64]
     starts: NDArray[np.int64]
     sizes: NDArray[np.int64]
+    #: Where each entry is in ``lengths``.
+    entries: NDArray[np.int64]
+    lengths: NDArray[np.float64]
+
+    def length_m(self, at: NDArray[np.int64] | slice = slice(None)) -> NDArray[np.float64]:
+        """The lengths of the entries ``at`` (all by default)."""
+        return self.lengths[self.entries[at]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +117,7 @@ class SpaceTable:
         np.cumsum(sizes[:-1], out=starts[1:])
         # Position i of the result is entry first[j] + (i - starts[j]) of the table.
         index = np.repeat(first - starts, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
-        return Gathered(self.nodes[index], self.time_s[index], self.length_m[index], starts, sizes)
+        return Gathered(self.nodes[index], self.time_s[index], starts, sizes, index, self.length_m)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the table to the folder ``path`` (one ``.npy`` file per array, which

@@ -132,6 +132,9 @@ class TripCell(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         # Covers the pickup's lookup: no row of the table is read for it.
         Index("ix_trip_cell_window", "cell", "pickup_from", "pickup_until", "trip_id", "first_s", "subcells"),
+        # On SQLite, rows kept in key order: a candidate is looked up in the drop-off's
+        # cell in one B-tree, not an index and then the table.
+        {"sqlite_with_rowid": False},
     )
 
     cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)

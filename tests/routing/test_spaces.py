@@ -36,10 +36,14 @@ def test_spaces_gathered_at_once_are_those_read_one_by_one(monaco_spaces: SpaceT
         one_by_one = [monaco_spaces.space(node, forward) for node in nodes]
         np.testing.assert_array_equal(gathered.sizes, [len(space.nodes) for space in one_by_one])
         np.testing.assert_array_equal(gathered.starts, np.cumsum([0, *gathered.sizes[:-1]]))
-        for field in ("nodes", "time_s", "length_m"):
+        for field in ("nodes", "time_s"):
             np.testing.assert_array_equal(
                 getattr(gathered, field), np.concatenate([getattr(space, field) for space in one_by_one])
             )
+        lengths = np.concatenate([space.length_m for space in one_by_one])
+        np.testing.assert_array_equal(gathered.length_m(), lengths)
+        some = np.array([0, 7, len(lengths) - 1])
+        np.testing.assert_array_equal(gathered.length_m(some), lengths[some])
     empty = monaco_spaces.gather(np.array([], dtype=np.int64), True)
     assert len(empty.nodes) == len(empty.starts) == 0
 

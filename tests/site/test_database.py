@@ -1,0 +1,46 @@
+"""The database refuses what the site must never store, on SQLite as on PostgreSQL,
+and SQLite is set up for workers that read while another writes."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from carpool.database import SQLITE_CACHE_KIB
+from carpool.extensions import db
+from carpool.models import TripStop
+
+
+def test_a_reference_to_nothing_is_refused(app: Flask) -> None:
+    """A stop of a trip that does not exist: SQLite checks references as PostgreSQL does."""
+    with app.app_context():
+        db.session.add(TripStop(trip_id=987_654, position=0, name="Nowhere", lat=43.7, lon=7.4, offset_s=0.0))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(TripStop)) == 0
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(app: Flask) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's own settings; PostgreSQL has none of these")  # CI runs both
+        with db.engine.connect() as connection:
+            pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert pragma("journal_mode") == "wal"
+            assert pragma("foreign_keys") == 1
+            assert pragma("synchronous") == 2  # FULL: a commit is on the disk when it returns
+            assert pragma("cache_size") == -SQLITE_CACHE_KIB
+        # A transaction that writes does not stop another connection from reading.
+        with db.engine.connect() as writer, db.engine.connect() as reader:
+            writer.execute(
+                text(
+                    "INSERT INTO place (name, search_key, kind, lat, lon, population, source, source_id)"
+                    " VALUES ('Eze', 'eze', 'village', 43.73, 7.36, 0, 'test', '1')"
+                )
+            )
+            assert reader.execute(text("SELECT count(*) FROM place WHERE name = 'Eze'")).scalar() == 0
+            writer.commit()
+            assert reader.execute(text("SELECT count(*) FROM place WHERE name = 'Eze'")).scalar() == 1
