@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "BatchMatching",
     "Insertions",
     "LegTimes",
     "Legs",
@@ -342,6 +343,71 @@ class Insertions:
         for k in np.flatnonzero(self.fits).tolist():
             found[k] = self.match(k)
         return found
+
+
+class BatchMatching:
+    """What a router that inserts into batches of trips (:meth:`insert_batch`, its
+    own) gives from that: matches for many trips at once."""
+
+    def insert_batch(
+        self,
+        batch: LegsBatch,
+        pickup: tuple[float, float],
+        dropoff: tuple[float, float],
+        *,
+        max_detour_s: float | ArrayLike,
+    ) -> Insertions:
+        raise NotImplementedError
+
+    def match_many(
+        self,
+        routes: Sequence[_HasLegs],
+        pickup: tuple[float, float],
+        dropoff: tuple[float, float],
+        *,
+        max_detour_s: float,
+    ) -> list[Match | None]:
+        """:meth:`match` for many trips at once, sharing the request's work (a trip
+        may be given by its :class:`Legs` alone).
+
+        Returns
+        -------
+        list of Match or None
+            One entry per route, in the same order.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a pickup or drop-off that cannot be placed on the road network.
+        ValueError
+            If ``max_detour_s`` is negative or not a number.
+        RouterUnavailable
+            From a routing server that cannot be reached or gives no usable answer
+            (one started with a smaller ``--max-table-size`` than the request needs, too).
+        """
+        return self.match_batch(LegsBatch.of(routes), pickup, dropoff, max_detour_s=max_detour_s)
+
+    def match_batch(
+        self,
+        batch: LegsBatch,
+        pickup: tuple[float, float],
+        dropoff: tuple[float, float],
+        *,
+        max_detour_s: float | ArrayLike,
+    ) -> list[Match | None]:
+        """:meth:`insert_batch`'s matches: one per trip of ``batch``, None for a trip
+        that cannot take the passenger within its limit.
+
+        Raises
+        ------
+        InvalidPointError, PointOutOfAreaError
+            For a pickup or drop-off that cannot be placed on the road network.
+        ValueError
+            For a limit that is negative or not a number, or not one per trip.
+        RouterUnavailable
+            From a routing server that cannot be reached or gives no usable answer.
+        """
+        return self.insert_batch(batch, pickup, dropoff, max_detour_s=max_detour_s).matches()
 
 
 def insert_all(

@@ -51,7 +51,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import NoRouteError, PointOutOfAreaError, RouterUnavailable
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
-from .matching import Insertions, Legs, LegsBatch, LegTimes, Match, check_detour_limits, insert_all
+from .matching import (
+    BatchMatching,
+    Insertions,
+    Legs,
+    LegsBatch,
+    LegTimes,
+    Match,
+    check_detour_limits,
+    insert_all,
+)
 from .router import Route
 
 __all__ = ["DEFAULT_OSRM_TIMEOUT_S", "OsrmRouter"]
@@ -63,7 +72,7 @@ _INF: Final[float] = float("inf")
 _SAME_NODE_M: Final[float] = 1.0
 
 
-class OsrmRouter:
+class OsrmRouter(BatchMatching):
     """Routes and matches with an OSRM server, snapping on a :class:`RoadGraph`.
 
     Parameters
@@ -230,45 +239,6 @@ class OsrmRouter:
             If the server cannot be reached or gives no usable answer.
         """
         return self.match_many([route], pickup, dropoff, max_detour_s=max_detour_s)[0]
-
-    def match_many(
-        self, routes: Sequence[Route | Legs], pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
-    ) -> list[Match | None]:
-        """:meth:`match` for many trips at once, with one ``table`` request.
-
-        Returns
-        -------
-        list of Match or None
-            One entry per route, in the same order.
-
-        Raises
-        ------
-        InvalidPointError, PointOutOfAreaError
-            For a pickup or drop-off that cannot be placed on the road network.
-        ValueError
-            If ``max_detour_s`` is negative or not a number.
-        RouterUnavailable
-            If the server cannot be reached or gives no usable answer (a server
-            started with a smaller ``--max-table-size`` than the request needs, too).
-        """
-        return self.match_batch(LegsBatch.of(routes), pickup, dropoff, max_detour_s=max_detour_s)
-
-    def match_batch(
-        self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
-    ) -> list[Match | None]:
-        """:meth:`insert_batch`'s matches: one per trip of ``batch``, None for a trip
-        that cannot take the passenger within its limit.
-
-        Raises
-        ------
-        InvalidPointError, PointOutOfAreaError
-            For a pickup or drop-off that cannot be placed on the road network.
-        ValueError
-            For a limit that is negative or not a number, or not one per trip.
-        RouterUnavailable
-            If the routing server cannot be reached or gives no usable answer.
-        """
-        return self.insert_batch(batch, pickup, dropoff, max_detour_s=max_detour_s).matches()
 
     def insert_batch(
         self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike

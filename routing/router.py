@@ -34,6 +34,7 @@ from .ch import SearchSpace
 from .errors import NoRouteError
 from .graph import DEFAULT_MAX_SNAP_M, LatLon, RoadGraph, check_point
 from .matching import (
+    BatchMatching,
     Insertions,
     Legs,
     LegsBatch,
@@ -87,7 +88,7 @@ class Route:
     leg_length_m: tuple[float, ...]
 
 
-class Router:
+class Router(BatchMatching):
     """Routes and matches on a :class:`RoadGraph`.
 
     Parameters
@@ -242,36 +243,6 @@ class Router:
             If ``max_detour_s`` is negative or not a number.
         """
         return self.match_many([route], pickup, dropoff, max_detour_s=max_detour_s)[0]
-
-    def match_many(
-        self, routes: Sequence[Route | Legs], pickup: LatLon, dropoff: LatLon, *, max_detour_s: float
-    ) -> list[Match | None]:
-        """:meth:`match` for many trips at once, sharing the request's searches.
-        A trip may be given by its :class:`Legs` alone.
-
-        Returns
-        -------
-        list of Match or None
-            One entry per route, in the same order.
-        """
-        return self.match_batch(LegsBatch.of(routes), pickup, dropoff, max_detour_s=max_detour_s)
-
-    def match_batch(
-        self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
-    ) -> list[Match | None]:
-        """:meth:`insert_batch`'s matches: one per trip of ``batch``, None for a trip
-        that cannot take the passenger within its limit.
-
-        Raises
-        ------
-        InvalidPointError, PointOutOfAreaError
-            For a pickup or drop-off that cannot be placed on the road network.
-        ValueError
-            For a limit that is negative or not a number, or not one per trip.
-        RouterUnavailable
-            If the routing server cannot be reached or gives no usable answer.
-        """
-        return self.insert_batch(batch, pickup, dropoff, max_detour_s=max_detour_s).matches()
 
     def insert_batch(
         self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
