@@ -14,7 +14,7 @@ The page cache of each connection stays SQLite's 2 MB: the operating system's ca
 holds the file once for every worker, and a larger one (32 MB was tried on 100,000
 trips) added its size to every worker's memory for no measurable speed.
 
-An in-memory database (the tests' default) keeps its own journal mode.
+An in-memory database keeps its own journal mode (WAL needs a file).
 """
 
 from __future__ import annotations

@@ -452,14 +452,15 @@ def insert_all(
     detour = np.where(pickup_leg == dropoff_leg, same_leg[pickup_leg], later)
     best = np.minimum.reduceat(detour, pair_start)
     chosen = first_reaching(detour, best, pair_start, pair_count)
-    pickup_at, dropoff_at = pickup_leg[chosen], dropoff_leg[chosen]
+    best_pickup_leg, best_dropoff_leg = pickup_leg[chosen], dropoff_leg[chosen]
+    before_pickup = _leg_offsets(leg_count, first_leg, legs)[best_pickup_leg]
     return Insertions(
         fits=best <= max_detour_s,
         detour_s=np.maximum(best, 0.0),
-        pickup_offset_s=_leg_offsets(leg_count, first_leg, legs)[pickup_at] + times.to_a[pickup_at],
+        pickup_offset_s=before_pickup + times.to_a[best_pickup_leg],
         _batch=batch,
         _times=times,
-        _legs=(pickup_at, dropoff_at),
+        _legs=(best_pickup_leg, best_dropoff_leg),
         _nodes=(a, b),
     )
 
@@ -529,13 +530,11 @@ def _match(
     """Trip ``k``'s match with the pickup on (batch) leg ``i``, the drop-off on ``j``."""
     (i, j), (a, b) = legs_ij, ab
     first = int(batch.first_stop[k]) - k
-    legs = batch.leg_time_s[first:j].tolist()
-    pickup_offset = pickup_offset_s
     if i == j:
         on_board_time, shared = times.a_to_b
     else:
-        between = slice(i + 1 - first, j - first)
-        on_board_time = float(times.from_a[i]) + math.fsum(legs[between]) + float(times.to_b[j])
+        between = batch.leg_time_s[i + 1 : j].tolist()
+        on_board_time = float(times.from_a[i]) + math.fsum(between) + float(times.to_b[j])
         shared = (
             float(times.from_a_length_m[i])
             + math.fsum(batch.leg_length_m[i + 1 : j].tolist())
@@ -543,8 +542,8 @@ def _match(
         )
     return Match(
         detour_s=detour_s,
-        pickup_offset_s=pickup_offset,
-        dropoff_offset_s=pickup_offset + on_board_time,
+        pickup_offset_s=pickup_offset_s,
+        dropoff_offset_s=pickup_offset_s + on_board_time,
         shared_length_m=shared,
         pickup_leg=i - first,
         dropoff_leg=j - first,

@@ -62,7 +62,6 @@ __all__ = [
     "leg_price_cents",
     "passing_trips",
     "pickup_rule",
-    "spot_near",
     "spots_near",
     "within_hours",
 ]
@@ -186,26 +185,15 @@ def spots_near(*points: LatLon) -> list[Spot]:
     return [Spot(*spot) for spot in locate(nodes, cell_m=current_app.config["SEARCH_CELL_M"])]
 
 
-def spot_near(point: LatLon) -> Spot:
-    """:func:`spots_near` of one point.
-
-    Raises
-    ------
-    routing.RoutingError
-        For a point that cannot be placed on the region's roads.
-    """
-    return spots_near(point)[0]
-
-
 def cell_near(point: LatLon) -> int:
-    """:func:`spot_near`'s cell alone.
+    """:func:`spots_near`'s cell of one point alone.
 
     Raises
     ------
     routing.RoutingError
         For a point that cannot be placed on the region's roads.
     """
-    return spot_near(point).cell
+    return spots_near(point)[0].cell
 
 
 _near_pickup, _near_dropoff = aliased(TripCell), aliased(TripCell)
@@ -516,8 +504,15 @@ class _Shown:
 
 #: What :func:`_shown` reads of the trips and their drivers, built once.
 _SHOWN = (
-    select(Trip.id, User.name, User.deleted_at, Trip.contribution_cents, Trip.length_m)
-    .add_columns(Trip.currency, Trip.seats)
+    select(
+        Trip.id,
+        User.name,
+        User.deleted_at,
+        Trip.contribution_cents,
+        Trip.length_m,
+        Trip.currency,
+        Trip.seats,
+    )
     .join(User, User.id == Trip.driver_id)
     .where(Trip.id.in_(bindparam("ids", expanding=True)))
 )

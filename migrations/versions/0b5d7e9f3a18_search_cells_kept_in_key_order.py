@@ -26,10 +26,8 @@ def _rebuild(*, with_rowid):
         return
     # The table is copied, dropped and its copy renamed (its indexes made again);
     # migrations run with references unchecked (see env.py), so nothing cascades.
-    with op.batch_alter_table(
-        "trip_cell", recreate="always", table_kwargs={"sqlite_with_rowid": with_rowid}
-    ) as batch_op:
-        del batch_op  # nothing else changes
+    with op.batch_alter_table("trip_cell", recreate="always", table_kwargs={"sqlite_with_rowid": with_rowid}):
+        pass  # nothing else changes
 
 
 def upgrade():

@@ -200,7 +200,7 @@ def test_the_index_leaves_out_trips_that_pass_nowhere_near(app: Flask, driver: i
         end = start + timedelta(days=1)
 
         def candidates(a: tuple[float, float], b: tuple[float, float]) -> list[int]:
-            spots = search.spot_near(a), search.spot_near(b)
+            spots = search.spots_near(a, b)
             return [t.id for t in search._candidates(*spots, start, end)]
 
         assert candidates(pickup, dropoff) == [near_id]
@@ -221,7 +221,7 @@ def test_the_index_reads_the_trips_that_can_be_at_the_pickup_in_the_window(app: 
         trip = db.session.get(Trip, morning)
         assert trip is not None
         late_by = timedelta(seconds=trip.time_s + trip.max_detour_s)  # the most a pickup can be after leaving
-        spots = search.spot_near(pickup), search.spot_near(dropoff)
+        spots = search.spots_near(pickup, dropoff)
 
         def read(start: datetime, end: datetime) -> list[int]:
             return sorted(t.id for t in search._candidates(*spots, start, end))
@@ -272,10 +272,7 @@ def test_the_index_finds_what_matching_every_trip_finds(
             start = datetime.combine(query.day, time.min, TOMORROW.tzinfo)
             return start, start + timedelta(days=1)
 
-        read = [
-            len(search._candidates(search.spot_near(q.pickup), search.spot_near(q.dropoff), *day_of(q)))
-            for q in queries
-        ]
+        read = [len(search._candidates(*search.spots_near(q.pickup, q.dropoff), *day_of(q))) for q in queries]
         assert min(read) < published  # the index left trips out of some searches
 
         router = get_router()
