@@ -62,8 +62,11 @@ def match_alerts(trip_ids: list[int]) -> int:
     return _in_app(lambda: match_published(trip_ids))
 
 
-def route_trips(trips: list[TripToRoute]) -> list[RoutedTrip | RoutingError]:
-    """Route a chunk of a bulk publishing (see :mod:`carpool.services.route_jobs`)."""
+def route_trips(
+    trips: list[TripToRoute], setup: tuple[str, float] | None = None
+) -> list[RoutedTrip | RoutingError]:
+    """Route a chunk of a bulk publishing or a reindex, for the road graph and cell
+    size ``setup`` (see :mod:`carpool.services.route_jobs`)."""
     from .services.route_jobs import route_chunk
 
-    return _in_app(lambda: route_chunk(trips))
+    return _in_app(lambda: route_chunk(trips, setup=setup))

@@ -22,6 +22,16 @@ pickup's and the drop-off's own sub-cells (:func:`subcell_bit`) reads the trips 
 reach a few hundred metres of them, not every trip that reaches their 25 km² cells,
 with no more rows than cells.
 
+And each span says when the driver can be in its cell at the earliest and at the
+latest (``earliest_s``, ``latest_s``, from the departure): a driver who picks a
+passenger up at ``a`` then drives at least the fastest time ``τ(a, b)`` to the
+drop-off ``b``, so a trip can take them only if ``earliest_s`` of the pickup's cell
+plus ``τ(a, b)`` is at most ``latest_s`` of the drop-off's cell. This test, in the
+database, leaves out the trips that pass both cells the other way round, or too
+early or too late for each other, before any of them is read::
+
+    ... AND a.earliest_s + :fastest_a_to_b <= b.latest_s
+
 The grid
 --------
 Rows are bands of latitude ``dlat = cell_m / 111_320`` degrees high (111 320 m being
@@ -136,12 +146,19 @@ class CellSpan:
         bit ``SUBCELLS_PER_SIDE * row + column`` of a signed 64-bit integer (counted
         from the cell's south-west corner; see :func:`subcell_bit`);
         :data:`ALL_SUBCELLS` where no finer claim is made.
+    earliest_s, latest_s : float
+        Bounds of the moments (from the start of the route) at which the driver can be
+        at a node of the cell, leaving the route and coming back to it within the
+        detour (:func:`detour_cells`): a pickup or a drop-off in the cell happens
+        between them. ``-inf`` and ``inf`` where no such claim is made.
     """
 
     cell: int
     first_s: float
     last_s: float
     subcells: int = ALL_SUBCELLS
+    earliest_s: float = -math.inf
+    latest_s: float = math.inf
 
 
 def _row_height(cell_m: float) -> float:
@@ -520,7 +537,13 @@ def detour_cells(
         Sorted by cell id, each id once. ``first_s`` is the time at the start of the
         first leg that reaches into the cell, ``last_s`` the time at the end of the last
         one: a pickup's ``first_s`` is at most a later drop-off's ``last_s``. A node
-        within the detour has its sub-cell's bit set in ``subcells``.
+        within the detour has its sub-cell's bit set in ``subcells``. ``earliest_s``
+        is the least, over the cell's nodes ``x`` within the detour of a leg from
+        ``s`` to ``t``, of the time at ``s`` plus ``d(s, x)``; ``latest_s`` the
+        greatest of the time at ``t`` plus ``max_detour_s`` less ``d(x, t)`` (both
+        widened by a rounding margin): the driver is at a pickup or a drop-off in the
+        cell between them, and at the drop-off ``b`` at least ``τ(a, b)`` after the
+        pickup ``a``.
 
     Raises
     ------
@@ -540,6 +563,9 @@ def detour_cells(
     >>> pickup = graph.node_latlon(Router(graph).snap((43.7355, 7.4210)))  # as a search does
     >>> bool(spans[cell_of(pickup, cell_m=1000)].subcells & subcell_bit(pickup, cell_m=1000))
     True
+    >>> span = spans[cell_of(pickup, cell_m=1000)]
+    >>> span.earliest_s < span.latest_s <= span.last_s + 120
+    True
     """
     dlat = _row_height(cell_m)
     if isinstance(max_detour_s, bool) or not (math.isfinite(max_detour_s) and max_detour_s >= 0):
@@ -547,33 +573,50 @@ def detour_cells(
     forward, backward = _travel_matrices(graph)
     net = graph.network
     offsets = np.concatenate(([0.0], np.cumsum(route.leg_time_s)))
-    ids, masks, first, last = [], [], [], []
+    # Rounding: the router adds times in another order than Dijkstra does.
+    margin = float(1e-6 * (offsets[-1] + max_detour_s) + 1e-3)
+    ids, masks, first, last, earliest, latest = [], [], [], [], [], []
     for leg, leg_time in enumerate(route.leg_time_s):
         budget = leg_time + max_detour_s
-        # Rounding: the router adds times in another order than Dijkstra does.
         slack = 1e-6 * budget + 1e-3
         from_s = dijkstra(forward, indices=route.stops[leg], limit=budget + slack)
         to_t = dijkstra(backward, indices=route.stops[leg + 1], limit=budget + slack)
         within = np.flatnonzero(from_s + to_t <= budget + slack)
         if not len(within):
             continue
-        cells, cell_masks, _, _ = _merged(*_locate(net.lat[within], net.lon[within], dlat))
+        cells, cell_masks, order, starts = _merged(*_locate(net.lat[within], net.lon[within], dlat))
         ids.append(cells)
         masks.append(cell_masks)
         first.append(np.full(len(cells), offsets[leg]))
         last.append(np.full(len(cells), offsets[leg + 1]))
+        # At a node x the driver is at the earliest when going there straight from
+        # the leg's start, at the latest when leaving it just in time to be at the
+        # leg's end within the detour.
+        at_x_from = offsets[leg] + from_s[within]
+        at_x_until = offsets[leg + 1] + max_detour_s - to_t[within]
+        earliest.append(np.minimum.reduceat(at_x_from[order], starts))
+        latest.append(np.maximum.reduceat(at_x_until[order], starts))
     if not ids:
         return []
     # A cell several legs reach: from the first one's start to the last one's end,
     # with the sub-cells of all.
     cells, cell_masks, order, starts = _merged(np.concatenate(ids), np.concatenate(masks))
+
+    def least(parts: list[NDArray[np.float64]]) -> list[float]:
+        return np.minimum.reduceat(np.concatenate(parts)[order], starts).tolist()  # type: ignore[no-any-return]
+
+    def greatest(parts: list[NDArray[np.float64]]) -> list[float]:
+        return np.maximum.reduceat(np.concatenate(parts)[order], starts).tolist()  # type: ignore[no-any-return]
+
     return [
-        CellSpan(cell, f, la, mask)
-        for cell, f, la, mask in zip(
+        CellSpan(cell, f, la, mask, e - margin, lt + margin)
+        for cell, f, la, mask, e, lt in zip(
             cells.tolist(),
-            np.minimum.reduceat(np.concatenate(first)[order], starts).tolist(),
-            np.maximum.reduceat(np.concatenate(last)[order], starts).tolist(),
+            least(first),
+            greatest(last),
             cell_masks.tolist(),
+            least(earliest),
+            greatest(latest),
             strict=True,
         )
     ]

@@ -131,7 +131,9 @@ class TripCell(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "trip_cell"
     __table_args__ = (
         # Covers the pickup's lookup: no row of the table is read for it.
-        Index("ix_trip_cell_window", "cell", "pickup_from", "pickup_until", "trip_id", "first_s", "subcells"),
+        Index(
+            "ix_trip_cell_window", "cell", "pickup_from", "pickup_until", "trip_id", "earliest_s", "subcells"
+        ),
         # On SQLite, rows kept in key order: a candidate is looked up in the drop-off's
         # cell in one B-tree, not an index and then the table.
         {"sqlite_with_rowid": False},
@@ -141,13 +143,14 @@ class TripCell(db.Model):  # type: ignore[name-defined,misc]
     trip_id: Mapped[int] = mapped_column(
         ForeignKey("trip.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    #: Times along the route: the start of the first leg that reaches the cell, and
-    #: the end of the last one.
-    first_s: Mapped[float] = mapped_column(Float)
-    last_s: Mapped[float] = mapped_column(Float)
-    #: The moments between which the driver can be at a pickup in the cell: the
-    #: departure plus ``first_s``, and the departure plus ``last_s`` and the whole
-    #: detour the driver accepts (see :func:`carpool.services.trips.cell_rows`).
+    #: When the driver can be at a pickup or a drop-off in the cell, at the earliest
+    #: and at the latest, in seconds from the departure (:attr:`routing.CellSpan.earliest_s`):
+    #: a search keeps a trip only if the drop-off's ``latest_s`` leaves time to drive
+    #: from the pickup, at the pickup's ``earliest_s``, to the drop-off.
+    earliest_s: Mapped[float] = mapped_column(Float)
+    latest_s: Mapped[float] = mapped_column(Float)
+    #: The same as moments, which order a cell's entries (the index above): the
+    #: departure plus ``earliest_s`` and plus ``latest_s``.
     pickup_from: Mapped[datetime] = mapped_column(UTCDateTime)
     pickup_until: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The cell's 8 × 8 sub-cells where the driver can pick up or drop off within the

@@ -356,7 +356,8 @@ def _alerts_along(trip: Trip, *, public_only: bool = False, unmatched: bool = Fa
         .join(near_pickup, (near_pickup.trip_id == trip.id) & (near_pickup.cell == Alert.pickup_cell))
         .join(near_dropoff, (near_dropoff.trip_id == trip.id) & (near_dropoff.cell == Alert.dropoff_cell))
         .where(
-            near_pickup.first_s <= near_dropoff.last_s,
+            # The driver can be in the pickup's cell before the drop-off's.
+            near_pickup.earliest_s <= near_dropoff.latest_s,
             Alert.paused.is_(False),
             Alert.user_id != trip.driver_id,
             _in_good_standing(),  # no mails, no requests shown, for suspended members

@@ -7,6 +7,11 @@ on this machine's cores or on several app servers, when REDIS_URL is set and wor
 listen on that queue; otherwise (a small VPS, the tests without a worker) the chunks
 are computed here, one after the other. Either way the results are the same.
 
+A job says which road graph and cell size it was queued with: a worker whose graph
+is another (an import just made, that a worker loaded before it, or that another app
+server has not received yet) loads the graph file again, and if it is still another,
+fails the job, which is then routed here: no trip is indexed with another graph's nodes.
+
 With REDIS_URL, what was computed is also kept in Redis for ``ROUTE_CACHE_DAYS``,
 under the trip's stops, detour, cell size and road graph: drivers publish the same
 commute week after week, and every app server finds it there.
@@ -26,14 +31,22 @@ from flask import current_app
 from routing import LatLon, RouterUnavailable, RoutingError
 from routing.cells import CellSpan, detour_cells
 
-from .roads import get_router
+from .roads import forget_router, get_router
 
 if TYPE_CHECKING:
     from redis import Redis
     from rq import Queue
     from rq.job import Job
 
-__all__ = ["CHUNK", "RoutedTrip", "TripToRoute", "route_all", "route_chunk"]
+__all__ = [
+    "CHUNK",
+    "OtherRoadGraph",
+    "RoutedTrip",
+    "TripToRoute",
+    "route_all",
+    "route_chunk",
+    "routing_setup",
+]
 
 #: Trips per job: a few seconds of work, so that the workers share a batch evenly
 #: and a job's answer stays small in Redis.
@@ -62,6 +75,16 @@ class RoutedTrip:
     time_s: float
     length_m: float
     spans: tuple[CellSpan, ...]
+
+
+class OtherRoadGraph(RuntimeError):
+    """A job was queued for another road graph or cell size than this worker's."""
+
+
+def routing_setup() -> tuple[str, float]:
+    """What a routed trip depends on besides its stops: the road graph (its
+    fingerprint) and the search cells' size."""
+    return get_router().graph.fingerprint, float(current_app.config["SEARCH_CELL_M"])
 
 
 def route_one(trip: TripToRoute) -> RoutedTrip | RoutingError:
@@ -93,9 +116,22 @@ def route_one(trip: TripToRoute) -> RoutedTrip | RoutingError:
     )
 
 
-def route_chunk(trips: Sequence[TripToRoute]) -> list[RoutedTrip | RoutingError]:
+def route_chunk(
+    trips: Sequence[TripToRoute], *, setup: tuple[str, float] | None = None
+) -> list[RoutedTrip | RoutingError]:
     """:func:`route_one` for each trip, in order (one RQ job's work), reading and
-    filling the cache in Redis when there is one."""
+    filling the cache in Redis when there is one.
+
+    Raises
+    ------
+    OtherRoadGraph
+        If ``setup`` (:func:`routing_setup` where the job was queued) is not this
+        process's, even after loading the road graph file again.
+    """
+    if setup is not None and routing_setup() != setup:
+        forget_router()  # the file may have been imported since this worker loaded it
+        if routing_setup() != setup:
+            raise OtherRoadGraph(f"queued for {setup}, this worker has {routing_setup()}")
     redis = _redis()
     if redis is None:
         return [route_one(trip) for trip in trips]
@@ -115,7 +151,7 @@ def route_chunk(trips: Sequence[TripToRoute]) -> list[RoutedTrip | RoutingError]
 
 
 #: Changed whenever what a :class:`RoutedTrip` holds changes: older entries are not read.
-_CACHE_FORMAT = 2  # 2: spans with their sub-cells
+_CACHE_FORMAT = 3  # 2: spans with their sub-cells; 3: and when the driver can be there
 
 
 def _cache_key(trip: TripToRoute) -> str:
@@ -140,7 +176,10 @@ def route_all(trips: Sequence[TripToRoute]) -> list[RoutedTrip | RoutingError]:
     queue = _listened_queue() if len(chunks) > 1 else None
     if queue is None:
         return [routed for chunk in chunks for routed in route_chunk(chunk)]
-    jobs = [queue.enqueue("carpool.tasks.route_trips", chunk, result_ttl=_PATIENCE_S) for chunk in chunks]
+    setup = routing_setup()
+    jobs = [
+        queue.enqueue("carpool.tasks.route_trips", chunk, setup, result_ttl=_PATIENCE_S) for chunk in chunks
+    ]
     return [routed for job, chunk in zip(jobs, chunks, strict=True) for routed in _result(job, chunk)]
 
 

@@ -5,6 +5,7 @@ their way, within the detour each driver accepts (the routing core's ``match_man
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from routing import (
     LegsBatch,
     Match,
     Route,
+    Router,
     RouterUnavailable,
     RoutingError,
     pack_legs,
@@ -47,6 +49,7 @@ __all__ = [
     "MAX_PER_PAGE",
     "PER_PAGE",
     "Candidate",
+    "Ends",
     "Passing",
     "SearchError",
     "SearchPage",
@@ -55,6 +58,7 @@ __all__ = [
     "Spot",
     "candidates_between",
     "cell_near",
+    "fastest_between",
     "find",
     "find_named",
     "find_page",
@@ -185,6 +189,22 @@ def spots_near(*points: LatLon) -> list[Spot]:
     return [Spot(*spot) for spot in locate(nodes, cell_m=current_app.config["SEARCH_CELL_M"])]
 
 
+def fastest_between(pickup: LatLon, dropoff: LatLon) -> float:
+    """The fastest time from the pickup's road node to the drop-off's, on the road
+    graph's own times (those the search index was made with): a driver who takes the
+    passenger drives at least that long between them. Infinite where no road joins
+    them; zero with an OSRM server, whose times are not the graph's (the index then
+    only asks that the driver can be in the pickup's cell before the drop-off's).
+
+    Raises
+    ------
+    routing.RoutingError
+        For a point that cannot be placed on the region's roads.
+    """
+    router = get_router()
+    return router.travel_time(pickup, dropoff) if isinstance(router, Router) else 0.0
+
+
 def cell_near(point: LatLon) -> int:
     """:func:`spots_near`'s cell of one point alone.
 
@@ -213,8 +233,9 @@ _INDEXED = (
         _near_pickup.pickup_from <= bindparam("end"),
         # …and those that can be there before the window starts only are left out.
         _near_pickup.pickup_until >= bindparam("start"),
-        # The driver passes near the pickup before passing near the drop-off.
-        _near_pickup.first_s <= _near_dropoff.last_s,
+        # The driver can be in the pickup's cell, then drive to the drop-off, before
+        # the latest moment they can be in the drop-off's cell.
+        _near_pickup.earliest_s + bindparam("fastest_s") <= _near_dropoff.latest_s,
         # Within the detour of both of their sub-cells, not only of their cells.
         _near_pickup.subcells.bitwise_and(bindparam("pickup_subcell")) != 0,
         _near_dropoff.subcells.bitwise_and(bindparam("dropoff_subcell")) != 0,
@@ -223,24 +244,46 @@ _INDEXED = (
 )
 
 
-def _indexed(pickup: Spot, dropoff: Spot, start: datetime, end: datetime) -> Select[int]:
+class Ends(NamedTuple):
+    """A request as the search index reads it: where its pickup and drop-off are
+    (:func:`spots_near`), and the fastest time between them (:func:`fastest_between`)."""
+
+    pickup: Spot
+    dropoff: Spot
+    fastest_s: float
+
+    @classmethod
+    def of(cls, pickup: LatLon, dropoff: LatLon) -> Ends:
+        """The ends of a request from ``pickup`` to ``dropoff``.
+
+        Raises
+        ------
+        routing.RoutingError
+            For a point that cannot be placed on the region's roads.
+        """
+        spot_a, spot_b = spots_near(pickup, dropoff)
+        return cls(spot_a, spot_b, fastest_between(pickup, dropoff))
+
+
+def _indexed(ends: Ends, start: datetime, end: datetime) -> Select[int]:
     """The ids of the published trips whose search cells hold the pickup, then the
-    drop-off (their sub-cells too), and whose driver can be at the pickup between
-    ``start`` and ``end``:
+    drop-off (their sub-cells too), whose driver can be at the pickup between
+    ``start`` and ``end``, and then at the drop-off after driving there:
     the index built at publishing (see :mod:`routing.cells` and
     :func:`carpool.services.trips.cell_rows`) spares exact detours for every other
     trip. The pickup's cell is read in time order (``ix_trip_cell_window``): only
     the trips of the window, however many weeks of trips the cell holds; each is
     then looked up in the drop-off's cell by its key."""
-    return _INDEXED.params(_bounds(pickup, dropoff, start, end))
+    return _INDEXED.params(_bounds(ends, start, end))
 
 
-def _bounds(pickup: Spot, dropoff: Spot, start: datetime, end: datetime) -> dict[str, object]:
+def _bounds(ends: Ends, start: datetime, end: datetime) -> dict[str, object]:
     return {
-        "pickup_cell": pickup.cell,
-        "pickup_subcell": pickup.subcell,
-        "dropoff_cell": dropoff.cell,
-        "dropoff_subcell": dropoff.subcell,
+        "pickup_cell": ends.pickup.cell,
+        "pickup_subcell": ends.pickup.subcell,
+        "dropoff_cell": ends.dropoff.cell,
+        "dropoff_subcell": ends.dropoff.subcell,
+        "fastest_s": ends.fastest_s,
         "earliest": start - LONGEST_TRIP,
         "start": start,
         "end": end,
@@ -266,9 +309,12 @@ _CANDIDATES = _INDEXED.with_only_columns(
 ).order_by(Trip.id)
 
 
-def _candidates(pickup: Spot, dropoff: Spot, start: datetime, end: datetime) -> list[Candidate]:
-    """The trips :func:`_indexed` names, in one query, a row each."""
-    rows = db.session.execute(_CANDIDATES, _bounds(pickup, dropoff, start, end))
+def _candidates(ends: Ends, start: datetime, end: datetime) -> list[Candidate]:
+    """The trips :func:`_indexed` names, in one query, a row each (none where no
+    road joins the pickup to the drop-off)."""
+    if not math.isfinite(ends.fastest_s):
+        return []
+    rows = db.session.execute(_CANDIDATES, _bounds(ends, start, end))
     return list(map(Candidate._make, rows))
 
 
@@ -440,8 +486,7 @@ def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[_Fit[Candida
         rule = pickup_rule(query, now=moment)
         # Trips that can be at the pickup in the window: the rule then refuses
         # those past already.
-        pickup, dropoff = spots_near(query.pickup, query.dropoff)
-        candidates = _candidates(pickup, dropoff, start, end)
+        candidates = _candidates(Ends.of(query.pickup, query.dropoff), start, end)
     except OverflowError as error:
         raise SearchError(_l("This date is out of range.")) from error
     except RoutingError as error:
@@ -618,8 +663,10 @@ def candidates_between(pickup: LatLon, dropoff: LatLon, start: datetime, end: da
     routing.RoutingError
         For a point that cannot be placed on the region's roads.
     """
-    pickup_spot, dropoff_spot = spots_near(pickup, dropoff)
-    chosen = _indexed(pickup_spot, dropoff_spot, start, end)
+    ends = Ends.of(pickup, dropoff)
+    if not math.isfinite(ends.fastest_s):
+        return []
+    chosen = _indexed(ends, start, end)
     return list(
         db.session.scalars(
             select(Trip)

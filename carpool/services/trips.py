@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from shapely.geometry import LineString
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import selectinload
 
 from routing import LatLon, Route, RoutingError, pack_legs
 from routing.cells import CellSpan, detour_cells
@@ -261,24 +262,29 @@ def _index(trip: Trip, route: Route, spans: list[CellSpan] | None = None) -> Non
 def cell_rows(trip: Trip, spans: Sequence[CellSpan]) -> list[dict[str, Any]]:
     """The search index's entries of ``trip``, one per cell of ``spans``.
 
-    A passenger picked up in a cell is picked up on a leg that reaches it (a leg
-    whose detour through the pickup is within the driver's limit), so between the
-    start of the first such leg (``first_s``) and the end of the last one
-    (``last_s``) late by at most the whole detour: ``pickup_from`` and
-    ``pickup_until``, which a search compares with its own dates and hours.
+    Each says when the driver can be at a pickup or a drop-off in its cell: between
+    ``earliest_s`` and ``latest_s`` of the span (:func:`routing.cells.detour_cells`),
+    and in any case between the start of the first leg that reaches the cell
+    (``first_s``) and the end of the last one (``last_s``) late by at most the whole
+    detour; as moments, ``pickup_from`` and ``pickup_until``, which a search compares
+    with its own dates and hours.
     """
-    return [
-        {
-            "trip_id": trip.id,
-            "cell": span.cell,
-            "first_s": span.first_s,
-            "last_s": span.last_s,
-            "pickup_from": trip.departure_at + timedelta(seconds=span.first_s),
-            "pickup_until": trip.departure_at + timedelta(seconds=span.last_s + trip.max_detour_s),
-            "subcells": span.subcells,
-        }
-        for span in spans
-    ]
+    rows = []
+    for span in spans:
+        earliest_s = max(span.first_s, span.earliest_s)
+        latest_s = min(span.last_s + trip.max_detour_s, span.latest_s)
+        rows.append(
+            {
+                "trip_id": trip.id,
+                "cell": span.cell,
+                "earliest_s": earliest_s,
+                "latest_s": latest_s,
+                "pickup_from": trip.departure_at + timedelta(seconds=earliest_s),
+                "pickup_until": trip.departure_at + timedelta(seconds=latest_s),
+                "subcells": span.subcells,
+            }
+        )
+    return rows
 
 
 def _keep_legs(trip: Trip, route: Route | RoutedTrip) -> None:
@@ -660,33 +666,64 @@ class ReindexReport:
     unroutable: int
 
 
+#: Trips read, routed and written together by :func:`reindex`: its memory stays flat
+#: and each batch is committed on its own, however many trips the site has.
+REINDEX_BATCH = 2_000
+
+
 def reindex(*, now: datetime | None = None) -> ReindexReport:
     """Route and index again every published trip that may still be on its way, as
     after a new road graph is imported. Trips that cannot be routed in the new
     region leave the index (and so the search) until they are edited.
 
+    The routing is shared out to the RQ workers of the ``routes`` queue when there
+    are some (:func:`route_jobs.route_all`), as for bulk publishing: a country's
+    trips are indexed again by all its app servers at once.
+
     Raises
     ------
     RoadGraphMissing
         If no road graph has been imported.
+    routing.RouterUnavailable
+        When the routing server (``ROUTER_BACKEND = "osrm"``) does not answer: the
+        batches done before are kept.
     """
     now = now or datetime.now(UTC)
-    indexed = unroutable = 0
-    trips = db.session.scalars(
-        select(Trip).where(Trip.status == "published", Trip.departure_at >= now - timedelta(hours=12))
+    ids = list(
+        db.session.scalars(
+            select(Trip.id)
+            .where(Trip.status == "published", Trip.departure_at >= now - timedelta(hours=12))
+            .order_by(Trip.id)
+        )
     )
-    for trip in trips:
-        forget_route(trip.id)
-        try:
-            route = trip_route(trip)
-        except RoutingError:
-            db.session.execute(delete(TripCell).where(TripCell.trip_id == trip.id))
-            unroutable += 1
-            continue
-        _index(trip, route)
-        indexed += 1
-    db.session.commit()
+    indexed = unroutable = 0
+    for start in range(0, len(ids), REINDEX_BATCH):
+        done = _reindex_batch(ids[start : start + REINDEX_BATCH])
+        indexed += done
+        unroutable += min(REINDEX_BATCH, len(ids) - start) - done
     return ReindexReport(indexed=indexed, unroutable=unroutable)
+
+
+def _reindex_batch(ids: Sequence[int]) -> int:
+    """Route and index again the trips ``ids``, in one transaction; how many could be."""
+    batch = list(db.session.scalars(select(Trip).where(Trip.id.in_(ids)).options(selectinload(Trip.stops))))
+    routed = route_jobs.route_all(
+        [
+            route_jobs.TripToRoute(tuple((stop.lat, stop.lon) for stop in trip.stops), trip.max_detour_s)
+            for trip in batch
+        ]
+    )
+    db.session.execute(delete(TripCell).where(TripCell.trip_id.in_(ids)))
+    cells = []
+    for trip, result in zip(batch, routed, strict=True):
+        forget_route(trip.id)
+        if isinstance(result, RoutedTrip):
+            _keep_legs(trip, result)
+            cells += cell_rows(trip, result.spans)
+    if cells:
+        db.session.execute(insert(TripCell), cells)
+    db.session.commit()
+    return sum(isinstance(result, RoutedTrip) for result in routed)
 
 
 def resolve_stop(name: str, field: str, known: dict[str, StopInput] | None = None) -> StopInput:

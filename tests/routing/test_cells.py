@@ -358,20 +358,26 @@ def test_triples_sort_with_one_key_or_many(spread: int) -> None:
 # -- detour_cells: exact for the site's search ------------------------------------
 
 
+@pytest.mark.parametrize("cell_m", [300.0, 5000.0])
 @pytest.mark.parametrize("max_detour_s", [0.0, 60.0, 300.0])
 def test_detour_cells_keep_every_pickup_and_dropoff_the_driver_accepts(
-    monaco: RoadGraph, monaco_router: Router, max_detour_s: float
+    monaco: RoadGraph, monaco_router: Router, max_detour_s: float, cell_m: float
 ) -> None:
     """Whatever pair of nodes ``match`` accepts within the detour, the pickup's and the
-    drop-off's cells are listed, in an order the search's condition lets through."""
+    drop-off's cells are listed, in an order the search's condition lets through: the
+    driver is at each between its cell's earliest and latest moments, and the
+    earliest at the pickup's cell plus the fastest time to the drop-off is at most
+    the latest at the drop-off's cell."""
     rng = np.random.default_rng(int(max_detour_s) + 11)
     trips = random_routes(monaco, monaco_router, seed=int(max_detour_s) + 5, count=4)
     # A trip with a stopover too: pickups and drop-offs on different legs.
     trips.append(monaco_router.route((43.7311, 7.4197), (43.7476, 7.4336), via=[(43.7395, 7.4282)]))
     accepted = 0
     for route in trips:
-        spans = {s.cell: s for s in detour_cells(monaco, route, max_detour_s=max_detour_s)}
+        spans = {s.cell: s for s in detour_cells(monaco, route, max_detour_s=max_detour_s, cell_m=cell_m)}
         assert all(s.first_s <= s.last_s for s in spans.values())
+        assert all(s.first_s <= s.earliest_s + 0.01 <= s.latest_s + 0.02 for s in spans.values())
+        assert all(s.latest_s <= s.last_s + max_detour_s + 0.01 for s in spans.values())
         # Pickups and drop-offs on the route itself, and anywhere.
         on_route = [route.nodes[int(i)] for i in rng.integers(len(route.nodes), size=30)]
         anywhere = [int(i) for i in rng.integers(monaco.node_count, size=30)]
@@ -381,11 +387,33 @@ def test_detour_cells_keep_every_pickup_and_dropoff_the_driver_accepts(
             if match is None or match.detour_s > max_detour_s:
                 continue
             accepted += 1
-            a, b = spans.get(cell_of(pickup)), spans.get(cell_of(dropoff))
+            a, b = spans.get(cell_of(pickup, cell_m=cell_m)), spans.get(cell_of(dropoff, cell_m=cell_m))
             assert a is not None and b is not None and a.first_s <= b.last_s
-            # …and so are their sub-cells, which the search compares too.
-            assert a.subcells & subcell_bit(pickup) and b.subcells & subcell_bit(dropoff)
+            # …and so are their sub-cells, which the search compares too…
+            assert a.subcells & subcell_bit(pickup, cell_m=cell_m)
+            assert b.subcells & subcell_bit(dropoff, cell_m=cell_m)
+            # …and when the driver can be there.
+            assert a.earliest_s <= match.pickup_offset_s <= a.latest_s
+            assert b.earliest_s <= match.dropoff_offset_s <= b.latest_s
+            assert a.earliest_s + monaco_router.travel_time(pickup, dropoff) <= b.latest_s
     assert accepted >= 5  # the check ran on real matches
+
+
+def test_when_the_driver_is_there_leaves_out_the_way_back(monaco: RoadGraph, monaco_router: Router) -> None:
+    """A trip the other way passes by the same cells, but it is in the pickup's cell
+    after the drop-off's: the earliest moment at the pickup plus the time to drive to
+    the drop-off is past the latest at the drop-off (on the trip the right way, it
+    is not)."""
+    there = monaco_router.route((43.7311, 7.4197), (43.7476, 7.4336))
+    back = monaco_router.route((43.7476, 7.4336), (43.7311, 7.4197))
+    pickup = monaco.node_latlon(there.nodes[len(there.nodes) // 5])
+    dropoff = monaco.node_latlon(there.nodes[4 * len(there.nodes) // 5])
+    fastest = monaco_router.travel_time(pickup, dropoff)
+    for route, passes in ((there, True), (back, False)):
+        spans = {s.cell: s for s in detour_cells(monaco, route, max_detour_s=60, cell_m=300)}
+        a, b = spans[cell_of(pickup, cell_m=300)], spans[cell_of(dropoff, cell_m=300)]
+        assert (a.earliest_s + fastest <= b.latest_s) is passes
+        assert (monaco_router.match(route, pickup, dropoff, max_detour_s=60) is not None) is passes
 
 
 def test_subcells_leave_out_the_cell_s_far_corners(monaco: RoadGraph, monaco_router: Router) -> None:

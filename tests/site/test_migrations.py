@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask_migrate import downgrade, upgrade
@@ -83,29 +83,71 @@ def test_conversation_reports_survive_the_migration_to_general_reports(app: Flas
 
 def test_search_cells_take_their_pickup_moments_from_their_trip(app: Flask, driver: int) -> None:
     """The index's entries made before their moments were kept get them from their
-    trip: the same the site gives an entry when it indexes a trip."""
+    trip: moments that hold (the driver is at a pickup between them), as wide as
+    the cells' legs said then; ``reindex`` gives them those the site gives now."""
     from sqlalchemy import select
 
     from carpool.models import TripCell
-    from carpool.services.trips import publish
-    from tests.site.test_trips import CASINO, draft
+    from carpool.services import trips
+    from tests.site.test_trips import CASINO, TOMORROW, draft
 
     directory = str(ROOT / "migrations")
 
-    def moments() -> dict[tuple[int, int], tuple[object, object]]:
+    def moments() -> dict[tuple[int, int], tuple[datetime, datetime]]:
         cells = db.session.scalars(select(TripCell))
         return {(c.trip_id, c.cell): (c.pickup_from, c.pickup_until) for c in cells}
 
     with app.app_context():
-        publish(driver, draft(stopovers=(CASINO,)))
-        publish(driver, draft(max_detour_min=3))
+        trips.publish(driver, draft(stopovers=(CASINO,)))
+        trips.publish(driver, draft(max_detour_min=3))
         made = moments()
         assert len(made) >= 2 and len({trip for trip, _ in made}) == 2
         db.session.remove()
         downgrade(directory=directory, revision="3525c4937019")
         assert "pickup_from" not in {c["name"] for c in inspect(db.engine).get_columns("trip_cell")}
         upgrade(directory=directory)
+        filled = moments()
+        assert filled.keys() == made.keys()
+        assert all(filled[k][0] <= made[k][0] and made[k][1] <= filled[k][1] for k in made)
+        trips.reindex(now=TOMORROW - timedelta(hours=1))
         assert moments() == made
+
+
+def test_search_cells_keep_bounds_that_hold_until_reindexed(app: Flask, driver: int) -> None:
+    """Entries made when they kept their legs' start and end (``first_s``,
+    ``last_s``) keep them as the earliest and latest moments, the latest late by the
+    trip's whole detour: wider than new entries, never narrower, so their trips are
+    still found; ``reindex`` narrows them as publishing does."""
+    from sqlalchemy import select, text
+
+    from carpool.models import TripCell
+    from carpool.services import trips
+    from carpool.services.search import SearchQuery, find
+    from tests.site.test_search import on_the_way
+    from tests.site.test_trips import TOMORROW, draft
+
+    directory = str(ROOT / "migrations")
+    pickup, dropoff = on_the_way(app)
+    query = SearchQuery(pickup=pickup, dropoff=dropoff, day=TOMORROW.date())
+
+    def bounds() -> dict[int, tuple[float, float]]:
+        rows = db.session.execute(select(TripCell.cell, TripCell.earliest_s, TripCell.latest_s))
+        return {cell: (earliest, latest) for cell, earliest, latest in rows}
+
+    with app.app_context():
+        trip_id = trips.publish(driver, draft(max_detour_min=3))
+        made = bounds()
+        db.session.remove()
+        downgrade(directory=directory, revision="0b5d7e9f3a18")
+        assert {"first_s", "last_s"} <= {c["name"] for c in inspect(db.engine).get_columns("trip_cell")}
+        with db.engine.begin() as connection:  # what the site wrote then: its legs' ends
+            connection.execute(text("UPDATE trip_cell SET first_s = 0, last_s = 400"))
+        upgrade(directory=directory)
+        assert set(bounds().values()) == {(0.0, 400.0 + 180)}
+        assert all(earliest >= 0 and latest <= 580 for earliest, latest in made.values())
+        assert [r.trip_id for r in find(query, now=TOMORROW - timedelta(hours=1))] == [trip_id]
+        trips.reindex(now=TOMORROW - timedelta(hours=1))
+        assert bounds() == made
 
 
 def test_trips_legs_move_from_their_stops_and_back(app: Flask, driver: int) -> None:

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import func, select
+from sqlalchemy import update as update_rows
 
 from carpool.extensions import db
 from carpool.models import Trip, TripCell, User
@@ -152,14 +153,14 @@ def test_a_return_before_the_arrival_publishes_nothing(app: Flask, driver: int) 
 def test_the_driver_changes_a_trip_and_its_index_follows(app: Flask, driver: int) -> None:
     with app.app_context():
         trip_id = publish(driver, draft(max_detour_min=0))
-        cells_before = db.session.scalar(select(func.max(TripCell.last_s)))
+        cells_before = db.session.scalar(select(func.max(TripCell.latest_s)))
         update(trip_id, driver, draft(destination=CASINO, seats=1, max_detour_min=0))
         view = get_trip(trip_id)
         assert view.seats == 1 and [s.name for s in view.stops] == ["Monaco-Ville", "Monte-Carlo"]
         trip = db.session.get(Trip, trip_id)
         assert trip is not None and trip.updated_at is not None and trip.length_m < 3_000
         # The index follows the new, shorter route: the driver passes by sooner.
-        latest = db.session.scalar(select(func.max(TripCell.last_s)).where(TripCell.trip_id == trip_id))
+        latest = db.session.scalar(select(func.max(TripCell.latest_s)).where(TripCell.trip_id == trip_id))
         assert _cells(trip_id) and latest is not None and latest <= trip.time_s < cells_before
 
 
@@ -198,6 +199,34 @@ def test_reindex_routes_and_indexes_trips_still_to_come(app: Flask, driver: int)
         trip_id = publish(driver, draft())
         report = reindex()
         assert (report.indexed, report.unroutable) == (1, 0) and _cells(trip_id)
+
+
+def index_rows() -> set[tuple[object, ...]]:
+    """Every row of the search index, as plain values."""
+    columns = (TripCell.trip_id, TripCell.cell, TripCell.earliest_s, TripCell.latest_s)
+    more = (TripCell.pickup_from, TripCell.pickup_until, TripCell.subcells)
+    return {tuple(row) for row in db.session.execute(select(*columns, *more))}
+
+
+def test_reindex_goes_batch_by_batch_and_indexes_as_publishing_did(
+    app: Flask, driver: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch after batch (each committed), the index is what publishing made; a trip
+    whose stops are not in the region any more leaves it."""
+    from carpool.models import TripStop
+    from carpool.services import trips as trips_service
+
+    monkeypatch.setattr(trips_service, "REINDEX_BATCH", 2)
+    with app.app_context():
+        ids = [publish(driver, draft(departure=TOMORROW + timedelta(hours=k))) for k in range(5)]
+        published = index_rows()
+        assert {row[0] for row in published} == set(ids)
+        lyon = {"lat": 45.76, "lon": 4.84}  # as if its stops were now outside the region
+        db.session.execute(update_rows(TripStop).where(TripStop.trip_id == ids[2]).values(**lyon))
+        db.session.commit()
+        report = reindex()
+        assert (report.indexed, report.unroutable) == (4, 1)
+        assert index_rows() == {row for row in published if row[0] != ids[2]}
 
 
 def _cells(trip_id: int) -> set[int]:
