@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -13,6 +15,9 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from . import database  # noqa: F401  # SQLite connections set up as the site needs
+
+if TYPE_CHECKING:
+    from sqlalchemy.schema import SchemaItem
 
 
 class Base(DeclarativeBase):
@@ -30,8 +35,23 @@ class Base(DeclarativeBase):
     )
 
 
+def in_this_database(
+    item: SchemaItem, _name: str | None, _kind: str, _reflected: bool, _other: object
+) -> bool:
+    """Alembic's ``include_object``: whether the schema holds ``item`` on the site's
+    database, so that migrations are compared with the models each on its own (an
+    index made on PostgreSQL only, ``Index(...).ddl_if(dialect="postgresql")``, is not
+    looked for on SQLite)."""
+    wanted = getattr(item, "_ddl_if", None)  # what ddl_if() set: SQLAlchemy keeps it there
+    dialect = getattr(wanted, "dialect", None)
+    if dialect is None:
+        return True
+    name = db.engine.dialect.name
+    return name == dialect if isinstance(dialect, str) else name in dialect
+
+
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
+migrate = Migrate(include_object=in_this_database)
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -134,8 +134,13 @@ class TripCell(db.Model):  # type: ignore[name-defined,misc]
         Index(
             "ix_trip_cell_window", "cell", "pickup_from", "pickup_until", "trip_id", "earliest_s", "subcells"
         ),
-        # On SQLite, rows kept in key order: a candidate is looked up in the drop-off's
-        # cell in one B-tree, not an index and then the table.
+        # On PostgreSQL, the drop-off's lookup of a candidate by its key covered too, so
+        # that it reads no row of the table (a third of a search's time there)…
+        Index("ix_trip_cell_dropoff", "cell", "trip_id", postgresql_include=["latest_s", "subcells"]).ddl_if(
+            dialect="postgresql"
+        ),
+        # …which SQLite gets from its rows kept in key order: the drop-off's lookup reads
+        # one B-tree, not an index and then the table.
         {"sqlite_with_rowid": False},
     )
 
