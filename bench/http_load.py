@@ -45,6 +45,8 @@ NO_LIMITS = {"RATELIMIT_ENABLED": "False"}
 # wrk's Lua. Each thread runs it in its own Lua state: it cycles through the paths from
 # its own offset and tallies answers by status (any but 200 is an error here, not only
 # wrk's >= 400); done() sums the threads' tallies and prints "@@ key value" lines.
+# With a think time, a delay() function makes each connection wait that long after an
+# answer before its next request, as a person reads the results before searching again.
 _SCRIPT = """
 paths = {%s}
 i, statuses = 0, {}  -- globals: what setup() and done() reach in a thread's state
@@ -57,6 +59,7 @@ function request()
   i = i %% #paths + 1
   return wrk.format("GET", paths[i])
 end
+%s
 function response(status, headers, body)
   if status ~= 200 then statuses[status] = (statuses[status] or 0) + 1 end
 end
@@ -103,6 +106,7 @@ class LoadResult:
     non_200: tuple[tuple[int, int], ...] = ()  # (status, count): which errors
     socket_errors: int = 0
     client_cpu: float = math.nan  # wrk's CPU time / the run's (1.0: a core taken from the site)
+    think_s: float = 0.0  # how long each client waited after an answer before asking again
 
 
 @contextlib.contextmanager
@@ -165,13 +169,17 @@ def load(
     *,
     clients: int,
     duration_s: float = 20.0,
+    think_s: float = 0.0,
     master_pid: int | None = None,
 ) -> LoadResult:
     """Drive the paths with wrk at this concurrency (connections = clients, threads =
-    min(2, clients)), parse its output; then read the memory of the master's workers."""
+    min(2, clients)), each client waiting ``think_s`` after an answer before its next
+    request (0: at once, the most the server can answer); parse wrk's output; then
+    read the memory of the master's workers."""
     lua_paths = ",".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
+    think = f"function delay() return {round(think_s * 1000)} end" if think_s > 0 else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(_SCRIPT % lua_paths)
+        script.write(_SCRIPT % (lua_paths, think))
         script.flush()
         command = [
             "wrk", f"-c{clients}", f"-t{min(2, clients)}", f"-d{max(1, round(duration_s))}s",
@@ -208,6 +216,7 @@ def load(
         non_200=non_200,
         socket_errors=figures["socket_errors"],
         client_cpu=cpu / seconds,
+        think_s=think_s,
     )
 
 
@@ -249,14 +258,37 @@ def _memory(master_pid: int) -> tuple[tuple[float, float, float], list[tuple[flo
     return _rss_pss(master_pid), workers
 
 
+#: Levels of clients that each search again as soon as they have an answer (the most
+#: the server can answer, and how long a search waits then), and of clients that read
+#: their results first (clients, seconds), as people do: 50 people each searching again
+#: half a second after an answer ask for up to 100 searches a second.
+LEVELS: tuple[int | tuple[int, float], ...] = (1, 10, 50, (50, 0.5))
+
+
 def run(
-    server: Server, paths: Sequence[str], levels: Sequence[int] = (1, 10, 50), *, duration_s: float = 20.0
+    server: Server,
+    paths: Sequence[str],
+    levels: Sequence[int | tuple[int, float]] = LEVELS,
+    *,
+    duration_s: float = 20.0,
 ) -> list[LoadResult]:
     """A warm-up of 5 s (discarded: each worker's first searches fill its caches), then
-    each level in turn."""
+    each level in turn: a number of clients, or (clients, think time in seconds)."""
     load(server.base_url, paths, clients=10, duration_s=5)
-    pid = server.master_pid
-    return [load(server.base_url, paths, clients=c, duration_s=duration_s, master_pid=pid) for c in levels]
+    results = []
+    for level in levels:
+        clients, think_s = level if isinstance(level, tuple) else (level, 0.0)
+        results.append(
+            load(
+                server.base_url,
+                paths,
+                clients=clients,
+                duration_s=duration_s,
+                think_s=think_s,
+                master_pid=server.master_pid,
+            )
+        )
+    return results
 
 
 def table(results: Sequence[LoadResult]) -> str:
@@ -268,19 +300,23 @@ def table(results: Sequence[LoadResult]) -> str:
     ]
     for r in results:
         lines.append(
-            f"| {r.clients} | {r.requests_per_s:,.1f} | {r.p50_ms:,.1f} | {r.p95_ms:,.1f} | {r.p99_ms:,.1f} "
+            f"| {_level(r)} | {r.requests_per_s:,.1f} | {r.p50_ms:,.1f} | {r.p95_ms:,.1f} | {r.p99_ms:,.1f} "
             f"| {r.requests:,} | {r.errors:,} | {r.worker_rss_mb:,.0f} / {r.worker_pss_mb:,.0f} "
             f"({r.workers} workers) | {r.worker_spaces_rss_mb:,.0f} "
             f"| {r.master_rss_mb:,.0f} / {r.master_pss_mb:,.0f} "
             f"| {r.total_pss_mb:,.0f} | {r.client_cpu:.0%} |"
         )
     lines += [
-        f"ERRORS at {r.clients} clients: {', '.join(f'{n:,} × {s}' for s, n in r.non_200) or 'no status'}; "
+        f"ERRORS at {_level(r)}: {', '.join(f'{n:,} × {s}' for s, n in r.non_200) or 'no status'}; "
         f"{r.socket_errors:,} socket errors"
         for r in results
         if r.errors
     ]
     return "\n".join(lines)
+
+
+def _level(result: LoadResult) -> str:
+    return f"{result.clients}, {result.think_s:g} s apart" if result.think_s else str(result.clients)
 
 
 def demo(argv: Sequence[str] | None = None) -> None:

@@ -47,10 +47,16 @@ class Request:
 
 
 def connect(database_url: str) -> psycopg.Connection:
-    """A psycopg connection (autocommit) from a URL such as ``postgresql+psycopg://...``."""
+    """A psycopg connection (autocommit) from a URL such as ``postgresql+psycopg://...``,
+    with the planner settings the site's own connections have (``carpool.database``):
+    the peer is measured on the same footing."""
     scheme, sep, rest = database_url.partition("://")
     # libpq takes no SQLAlchemy "+driver" suffix.
-    return psycopg.connect(scheme.split("+")[0] + sep + rest, autocommit=True)
+    return psycopg.connect(
+        scheme.split("+")[0] + sep + rest,
+        autocommit=True,
+        options="-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0",
+    )
 
 
 def _wkt(coords: Sequence[tuple[float, float]]) -> str:
