@@ -698,9 +698,10 @@ def reindex(*, now: datetime | None = None) -> ReindexReport:
     )
     indexed = unroutable = 0
     for start in range(0, len(ids), REINDEX_BATCH):
-        done = _reindex_batch(ids[start : start + REINDEX_BATCH])
+        batch = ids[start : start + REINDEX_BATCH]
+        done = _reindex_batch(batch)
         indexed += done
-        unroutable += min(REINDEX_BATCH, len(ids) - start) - done
+        unroutable += len(batch) - done
     return ReindexReport(indexed=indexed, unroutable=unroutable)
 
 
