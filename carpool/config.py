@@ -49,6 +49,9 @@ _DEFAULTS: dict[str, Any] = {
     "GEOCODER_SCHEME": "https",
     "GEOCODER_TIMEOUT": 5.0,  # seconds; a slower answer counts as "unknown place"
     "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    # Bytes a request may send: the site takes no uploads, and its largest form (a trip
+    # with six stopovers and a description) is a few kilobytes; a bigger body is a 413.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "CONTRIBUTION_PER_KM": 0.06,
     "CONTRIBUTION_CEILING_PER_KM": 0.10,
     "CURRENCY": "EUR",
@@ -87,6 +90,31 @@ _DEFAULTS: dict[str, Any] = {
     # no token is needed; and attempts to make a token with a password, per address.
     "API_RATE_LIMIT": "120/minute",
     "API_TOKEN_RATE_LIMIT": "10/minute",
+    # The site's own pages (carpool/blueprints/limits.py). A form counts only when it
+    # is posted: reading it costs nothing. Signing in, per client address: ten tries a
+    # minute for someone who mistypes, 50 guesses an hour for a robot.
+    "LOGIN_RATE_LIMIT": "10/minute;50/hour",
+    # Signing in, per e-mail address tried, from wherever it comes: a password cannot
+    # be guessed from many addresses at once (720 guesses a day at most); the owner,
+    # should a stranger try their address that often, waits an hour at worst.
+    "LOGIN_EMAIL_RATE_LIMIT": "5/minute;30/hour",
+    # New accounts per client address: an association's meeting signs its members up
+    # over one Wi-Fi; a robot making accounts stops at 20 an hour.
+    "REGISTER_RATE_LIMIT": "5/minute;20/hour",
+    # Password-reset requests per client address: one is enough, a few when the mail
+    # is slow to come; each sends a mail.
+    "RESET_RATE_LIMIT": "5/minute;20/hour",
+    # Mails that registering and resetting send to one e-mail address (the link, or
+    # "someone tried to register with your address"), whoever asks: no mailbox can be
+    # flooded through the site.
+    "MAIL_PER_ADDRESS_RATE_LIMIT": "5/hour;20/day",
+    # Messages a member sends from the pages: a conversation never needs ten a minute;
+    # a spammer writing to every driver stops at 100 a day.
+    "MESSAGE_RATE_LIMIT": "10/minute;100/day",
+    # Searches per client address: a person reads results for longer than a second,
+    # and even an office behind one address stays below; a robot copying the site's
+    # trips does not. The search is the busiest page and the one that costs most.
+    "SEARCH_RATE_LIMIT": "60/minute",
     # Where rate limits are counted: empty means REDIS_URL when there is one (shared
     # by every worker), else the process's memory.
     "RATELIMIT_STORAGE_URI": "",
@@ -100,6 +128,7 @@ _NUMBERS = {
     "GEOCODER_TIMEOUT": float,
     "OSRM_TIMEOUT": float,
     "MAIL_PORT": int,
+    "MAX_CONTENT_LENGTH": int,
     "LATE_CANCELLATION_HOURS": int,
     "RETENTION_MONTHS": int,
     "CO2_G_PER_KM": float,

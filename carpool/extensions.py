@@ -57,9 +57,25 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 
 
+#: Peers whose X-Forwarded-For is believed: a proxy on this machine (nginx in front of
+#: gunicorn, as docs/DEPLOY.md sets them up).
+_LOCAL_PROXIES = frozenset({"127.0.0.1", "::1"})
+
+
 def _client_address() -> str:
-    """Who a request comes from, when a limit names no key of its own."""
-    return request.remote_addr or "unknown"
+    """Who a request comes from, when a limit names no key of its own.
+
+    Behind the site's own proxy every request comes from 127.0.0.1: the client is then
+    the last address the proxy added to X-Forwarded-For (those before it are whatever
+    the client sent, so never read). Without it, limits per client address would be
+    one limit for everybody. A request from elsewhere is its own peer: a client that
+    reaches gunicorn directly cannot choose its address with the header.
+    """
+    peer = request.remote_addr or "unknown"
+    if peer not in _LOCAL_PROXIES:
+        return peer
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+    return forwarded or peer
 
 
 #: No default limits: each limit is declared where it applies (the partner API counts

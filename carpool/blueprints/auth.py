@@ -13,7 +13,7 @@ from ..forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from ..i18n import select_locale
 from ..models import User
 from ..services import accounts, mail
-from . import local_path
+from . import limits, local_path
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
@@ -43,6 +43,7 @@ def _warn_owner(email: str) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limits.registrations
 def register() -> str | Response:
     form = RegisterForm()
     if form.validate_on_submit():
@@ -77,6 +78,7 @@ def confirm(token: str) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.sign_in_attempts
 def login() -> str | Response:
     form = LoginForm()
     error = None
@@ -102,6 +104,7 @@ def logout() -> Response:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@limits.password_resets
 def reset_request() -> str | Response:
     form = ResetRequestForm()
     if form.validate_on_submit():

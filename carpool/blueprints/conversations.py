@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from ..forms import MessageForm, ReportForm
 from ..services import conversations
 from ..services.trips import TripNotFound
-from . import ID
+from . import ID, limits
 
 bp = Blueprint("conversations", __name__)
 
@@ -27,6 +27,7 @@ def _posted_message() -> str | None:
 
 @bp.post(f"/trips/<{ID}:trip_id>/messages")
 @login_required  # type: ignore[untyped-decorator]
+@limits.messages
 def write_to_driver(trip_id: int) -> Response:
     body = _posted_message()
     if body is None:
@@ -43,6 +44,7 @@ def write_to_driver(trip_id: int) -> Response:
 
 @bp.post(f"/trips/<{ID}:trip_id>/requests/<{ID}:alert_id>/messages")
 @login_required  # type: ignore[untyped-decorator]
+@limits.messages
 def write_to_passenger(trip_id: int, alert_id: int) -> Response:
     body = _posted_message()
     if body is None:
@@ -59,6 +61,7 @@ def write_to_passenger(trip_id: int, alert_id: int) -> Response:
 
 @bp.post(f"/bookings/<{ID}:booking_id>/messages")
 @login_required  # type: ignore[untyped-decorator]
+@limits.messages
 def write_about_booking(booking_id: int) -> Response:
     body = _posted_message()
     if body is None:
@@ -77,6 +80,7 @@ def write_about_booking(booking_id: int) -> Response:
 
 @bp.route(f"/conversations/<{ID}:conversation_id>", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
+@limits.messages
 def show(conversation_id: int) -> str | Response:
     form = MessageForm()
     error = None

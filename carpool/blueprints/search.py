@@ -7,11 +7,13 @@ from flask import Blueprint, render_template, request
 from ..forms import SearchForm
 from ..services import search
 from ..services.messages import FieldError
+from . import limits
 
 bp = Blueprint("search", __name__)
 
 
 @bp.get("/search")
+@limits.searches
 def results() -> str:
     form = SearchForm(request.args)
     found: search.SearchPage | None = None

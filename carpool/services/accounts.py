@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask import current_app
@@ -118,14 +120,12 @@ def register(form: Registration) -> int:
         If the address already has an account.
     """
     email, name = _validate(form)
+    # Hashed first, even for an address that has an account: answering a hash sooner
+    # would tell that it has one.
+    password_hash = generate_password_hash(form.password)
     if find_by_email(email) is not None:
         raise EmailTaken(_l("This address already has an account."))
-    user = User(
-        email=email,
-        display_name=name,
-        password_hash=generate_password_hash(form.password),
-        language=form.language,
-    )
+    user = User(email=email, display_name=name, password_hash=password_hash, language=form.language)
     db.session.add(user)
     try:
         db.session.commit()
@@ -133,6 +133,13 @@ def register(form: Registration) -> int:
         db.session.rollback()
         raise EmailTaken(_l("This address already has an account.")) from error
     return user.id
+
+
+@cache
+def _decoy_hash() -> str:
+    """The hash of a random password, checked when an address has no account (made
+    once per process)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def authenticate(email: str, password: str) -> int | None:
@@ -145,9 +152,12 @@ def authenticate(email: str, password: str) -> int | None:
         learns nothing about an address).
     """
     user = find_by_email(email)
-    if user is None or len(password) > MAX_PASSWORD:
+    if len(password) > MAX_PASSWORD:
         return None
-    if not check_password_hash(user.password_hash, password):
+    # An address without an account has its password checked too, against a decoy:
+    # the answer takes as long either way, so its time tells nothing.
+    checked = _decoy_hash() if user is None else user.password_hash
+    if not check_password_hash(checked, password) or user is None:
         return None
     if user.banned_at is not None:
         raise AccountClosed(_l("This account is closed by the association's moderators."))
