@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from . import commands
+from . import commands, security
 from .charts import bar_chart
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
+    security.init_app(app)
     limiter.init_app(app)
     _init_login(app)
     from . import models  # noqa: F401  (the models must be known to migrations)
