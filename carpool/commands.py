@@ -1,5 +1,6 @@
 """Maintainer commands: ``flask graph``, ``places``, ``demo``, ``users``, ``trips``,
-``mail``, ``privacy``, ``open-data``, ``partners`` and ``translate``."""
+``mail``, ``privacy``, ``open-data``, ``partners``, ``translate``, ``backup`` and
+``restore``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import click
 import flask_migrate
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from routing import RoutingError, build_graph, precompute_spaces, spaces_path
@@ -19,7 +20,7 @@ from routing.progress import ProgressBar
 
 from .extensions import db
 from .paths import ROOT
-from .services import accounts, alerts, bookings, mail, open_data, partners, places, privacy, trips
+from .services import accounts, alerts, backup, bookings, mail, open_data, partners, places, privacy, trips
 from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
@@ -32,6 +33,37 @@ trips_cli = AppGroup("trips", help="Published trips.")
 mail_cli = AppGroup("mail", help="The mail queue.")
 privacy_cli = AppGroup("privacy", help="Members' data and how long it is kept.")
 open_data_cli = AppGroup("open-data", help="The anonymised export of the trips on offer.")
+
+
+@click.command("backup")
+@click.argument("destination", required=False, type=click.Path(path_type=Path))
+@with_appcontext
+def backup_database(destination: Path | None) -> None:
+    """Copy the site's database, consistent even while the site writes, to
+    DESTINATION: a file, or a folder to put a file named by the UTC time in (by
+    default the instance folder's backups/). Run it daily from a timer."""
+    try:
+        written = backup.backup(destination)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backup of {backup.describe()} written to {written}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="replace the site's database without asking")
+@with_appcontext
+def restore_database(file: Path, yes: bool) -> None:
+    """Replace the site's database with the backup FILE. Stop the site, its workers
+    and its timers first."""
+    try:
+        revision = backup.check(file)  # before asking: a file that is no backup is refused at once
+        if not yes:
+            click.confirm(f"Replace {backup.describe()} with {file} (revision {revision})?", abort=True)
+        revision = backup.restore(file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{backup.describe()} restored from {file}, at revision {revision}")
 
 
 @open_data_cli.command("export")
@@ -243,7 +275,7 @@ def compile_translations() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (
+    for command in (
         graph_cli,
         places_cli,
         demo_cli,
@@ -254,5 +286,7 @@ def register(app: Flask) -> None:
         privacy_cli,
         open_data_cli,
         partners_cli,
+        backup_database,
+        restore_database,
     ):
-        app.cli.add_command(group)
+        app.cli.add_command(command)

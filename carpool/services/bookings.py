@@ -1,13 +1,20 @@
 """Bookings: a passenger asks for seats on their own leg of a trip, the driver answers,
 either can cancel. Seats are never sold twice: every change of seats takes the trip's
 row lock first (:func:`carpool.services.seats.lock`).
+
+Each change is one transaction, all or nothing (:func:`_all_or_nothing`): the booking,
+its history, its seats and the mails that tell of it are committed together, or not
+at all.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -51,6 +58,30 @@ __all__ = [
 
 ACTIVE = seats.HOLDING
 MAX_MESSAGE = 1000
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _all_or_nothing(change: Callable[P, R]) -> Callable[P, R]:
+    """Roll back what ``change`` wrote unless it returns.
+
+    A change writes before it is done (the seat lock, the booking, its history, then
+    its mails): failing in between (a mail that cannot be written, a worker stopped
+    by its timeout, which raises SystemExit) must not leave the booking half made in
+    the session, for the caller's next commit to store, nor the trip's seats locked
+    until the session ends (on SQLite, the whole database for writing).
+    """
+
+    @wraps(change)
+    def all_or_nothing(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return change(*args, **kwargs)
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    return all_or_nothing
 
 
 class BookingError(ServiceError):
@@ -110,6 +141,7 @@ def _no_seats(left: int) -> BookingError:
     )
 
 
+@_all_or_nothing
 def request_booking(passenger_id: int, request: BookingRequest, *, now: datetime | None = None) -> int:
     """Ask for seats on a trip, from the passenger's pickup to their drop-off; returns
     the booking's id. Accepted at once when the driver chose instant booking.
@@ -212,6 +244,7 @@ def _local_day(trip: Trip) -> date:
     return trip.departure_at.astimezone(site_zone()).date()
 
 
+@_all_or_nothing
 def request_period(passenger_id: int, request: PeriodRequest, *, now: datetime | None = None) -> int:
     """Ask for seats on every date of a regular trip in a period, all or none: one
     booking per date, answered and cancelled together; returns the first one's id.
@@ -298,6 +331,7 @@ def _as_driver(booking_id: int, driver_id: int) -> Booking:
     return booking
 
 
+@_all_or_nothing
 def accept(booking_id: int, driver_id: int, *, now: datetime | None = None) -> None:
     """The driver accepts a requested booking, if its seats are still free.
 
@@ -335,6 +369,7 @@ def _accept(booking: Booking, driver_id: int, now: datetime) -> None:
     seats.record(booking, "accepted", driver_id)
 
 
+@_all_or_nothing
 def decline(booking_id: int, driver_id: int, reason: str = "") -> None:
     """The driver declines a requested booking.
 
@@ -354,6 +389,7 @@ def decline(booking_id: int, driver_id: int, reason: str = "") -> None:
     mail.deliver_soon()
 
 
+@_all_or_nothing
 def answer_period(
     booking_id: int, driver_id: int, *, accepted: bool, reason: str = "", now: datetime | None = None
 ) -> int:
@@ -403,6 +439,7 @@ def _as_party(booking_id: int, user_id: int) -> Booking:
     return booking
 
 
+@_all_or_nothing
 def cancel_booking(booking_id: int, user_id: int, reason: str = "", *, now: datetime | None = None) -> None:
     """The passenger or the driver cancels a booking before the pickup. Within
     ``LATE_CANCELLATION_HOURS`` of the pickup, an accepted booking's cancellation
@@ -427,6 +464,7 @@ def cancel_booking(booking_id: int, user_id: int, reason: str = "", *, now: date
     mail.deliver_soon()
 
 
+@_all_or_nothing
 def cancel_period(booking_id: int, user_id: int, reason: str = "", *, now: datetime | None = None) -> int:
     """The passenger or the driver cancels every date still to come of the period
     of ``booking``; the other side is told once. Returns how many were cancelled.
@@ -625,6 +663,7 @@ def my_trips(user_id: int, *, now: datetime | None = None) -> MyTrips:
     )
 
 
+@_all_or_nothing
 def remind_tomorrow(*, now: datetime | None = None) -> int:
     """Queue the reminders of trips that leave tomorrow (local date): to each
     passenger of an accepted booking, and to the driver when someone comes along.
