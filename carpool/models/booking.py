@@ -29,6 +29,7 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("seats BETWEEN 1 AND 8", name="seats"),
         CheckConstraint("pickup_offset_s <= dropoff_offset_s", name="order"),
         CheckConstraint("status IN ('requested', 'accepted', 'declined', 'cancelled')", name="status"),
+        CheckConstraint("price_cents >= 0", name="price_cents"),  # the passenger pays, never the reverse
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -25,6 +25,7 @@ class Review(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("booking_id", "author_id"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        CheckConstraint("author_id <> subject_id", name="not_oneself"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -48,7 +49,10 @@ class NoShow(db.Model):  # type: ignore[name-defined,misc]
     says the driver did not; once per booking and reporter."""
 
     __tablename__ = "no_show"
-    __table_args__ = (UniqueConstraint("booking_id", "reporter_id"),)
+    __table_args__ = (
+        UniqueConstraint("booking_id", "reporter_id"),
+        CheckConstraint("reporter_id <> reported_id", name="not_oneself"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: No index of its own: the unique constraint's, which starts with it, serves.

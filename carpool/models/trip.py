@@ -39,6 +39,7 @@ class Trip(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("max_detour_s BETWEEN 0 AND 3600", name="max_detour_s"),
         CheckConstraint("contribution_cents >= 0", name="contribution_cents"),
         CheckConstraint("luggage IN ('small', 'medium', 'large')", name="luggage"),
+        CheckConstraint("status IN ('published', 'cancelled', 'hidden')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -170,7 +171,10 @@ class RegularTrip(db.Model):  # type: ignore[name-defined,misc]
     date is cancelling or changing that trip."""
 
     __tablename__ = "regular_trip"
-    __table_args__ = (CheckConstraint("start_on <= end_on", name="dates"),)
+    __table_args__ = (
+        CheckConstraint("start_on <= end_on", name="dates"),
+        CheckConstraint("status IN ('published', 'cancelled')", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     driver_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
