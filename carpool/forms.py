@@ -203,7 +203,7 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
         ],
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
-        validators=[Optional()],
+        # No Optional(): it would clear the refusal of an e-mail kind that is not offered.
     )
     language = SelectField(
         _l("Language of the site and of e-mails"),
@@ -346,7 +346,8 @@ class AlertForm(FlaskForm):  # type: ignore[misc]
         choices=WEEKDAY_CHOICES,
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
-        validators=[Optional()],
+        # No Optional(): it would clear the refusal of a day that is not offered (an
+        # empty or a made-up value), which would then reach the alert.
     )
     until = DateField(_l("Until (every week; empty: three months)"), validators=[Optional()])
     time_from = TimeField(_l("Not before"), validators=[Optional()])

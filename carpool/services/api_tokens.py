@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import ApiToken, User
 from . import accounts
 from .messages import ServiceError
+from .text import clean_name
 
 __all__ = [
     "MAX_TOKENS",
@@ -75,7 +76,7 @@ def _hash(secret: str) -> str:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join(name.split())[:80]
+    name = clean_name(name)[:80]  # no control character (PostgreSQL refuses NUL)
     return name or str(_l("API token"))
 
 

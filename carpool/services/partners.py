@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import PartnerKey
 from .messages import ServiceError
+from .text import clean_name
 
 __all__ = [
     "KeyView",
@@ -93,7 +94,7 @@ def create_key(name: str, rate_limit: str | None = None) -> tuple[int, str]:
     PartnerError
         For an empty or too long name, or a rate that is not one.
     """
-    name = name.strip()
+    name = clean_name(name)  # no control character (PostgreSQL refuses NUL)
     if not name or len(name) > _MAX_NAME:
         raise PartnerError(_l("Name the partner in 1 to %(most)d characters.", most=_MAX_NAME))
     secret = secrets.token_urlsafe(32)

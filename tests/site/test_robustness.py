@@ -51,6 +51,17 @@ def test_control_characters_never_reach_the_database(app: Flask, driver: int) ->
         assert trip.comment == "Bagages légers\nMerci" and trip.cancel_reason == "Panne moteur"
 
 
+def test_names_of_keys_and_tokens_keep_no_control_character(app: Flask, driver: int) -> None:
+    from carpool.models import ApiToken, PartnerKey
+    from carpool.services import api_tokens, partners
+
+    with app.app_context():
+        token = api_tokens.create_token(driver, "Télé\x00phone\x07")
+        key_id, _ = partners.create_key("Appli\x00 Mobilité")
+        assert db.session.get(ApiToken, token.id).name == "Téléphone"  # type: ignore[union-attr]
+        assert db.session.get(PartnerKey, key_id).name == "Appli Mobilité"  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     "address", ["camille\x00@example.org", "c\ud8fc@example.org", "ca\u200bmille@example.org"]
 )
