@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from carpool.extensions import db
@@ -37,6 +37,7 @@ from tests.site.test_bookings import ask, member
 from tests.site.test_regular_trips import MONDAY
 from tests.site.test_reports import make_admin
 from tests.site.test_search import on_the_way
+from tests.site.test_security import database_snapshot
 from tests.site.test_trips import TOMORROW, draft
 
 
@@ -90,20 +91,6 @@ def world(app: Flask) -> World:
         camille, dominique, alix, sam, trip, regular, booking, conversation, message, alert, token, report,
         partner_key, alix_token, sam_token,
     )  # fmt: skip
-
-
-def everything(app: Flask) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, in a stable order: equal snapshots, nothing changed."""
-    with app.app_context():
-        tables = inspect(db.engine).get_table_names()
-        snapshot = {
-            table: sorted(
-                (tuple(row) for row in db.session.execute(text(f'SELECT * FROM "{table}"'))), key=repr
-            )
-            for table in tables
-        }
-        db.session.rollback()
-        return snapshot
 
 
 def signed_in(app: Flask, user_id: int) -> FlaskClient:
@@ -203,11 +190,11 @@ def test_another_member_neither_reads_nor_changes_it(
 ) -> None:
     method, path, data = case
     alix = signed_in(app, world.alix)
-    before = everything(app)
+    before = database_snapshot(app)
     response = posted(alix, method, path.format(**asdict(world)), data)
     assert response.status_code == 403
     assert "Vous n’avez pas accès à cette page." in response.get_data(as_text=True)
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 @pytest.mark.parametrize("case", [c for c in MEMBER_PAGES if c[1] != "/bookings/{booking}"], ids=_id)
@@ -218,9 +205,9 @@ def test_a_moderator_changes_nothing_of_a_member(
     conversation; they act through the moderation pages only."""
     method, path, data = case
     sam = signed_in(app, world.sam)
-    before = everything(app)
+    before = database_snapshot(app)
     assert posted(sam, method, path.format(**asdict(world)), data).status_code == 403
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 @pytest.mark.parametrize("case", MODERATION_PAGES, ids=_id)
@@ -231,9 +218,9 @@ def test_the_moderation_pages_need_a_moderator(
     """Refused to a member with nothing to do with the report, and to the one who made it."""
     method, path, data = case
     client = signed_in(app, getattr(world, who))
-    before = everything(app)
+    before = database_snapshot(app)
     assert posted(client, method, path.format(**asdict(world)), data).status_code == 403
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 @pytest.mark.parametrize("case", MEMBER_PAGES + MODERATION_PAGES + OWN_PAGES, ids=_id)
@@ -242,11 +229,11 @@ def test_a_visitor_is_sent_to_sign_in(
 ) -> None:
     method, path, data = case
     visitor = app.test_client()
-    before = everything(app)
+    before = database_snapshot(app)
     response = posted(visitor, method, path.format(**asdict(world)), data)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/account/login?next=")
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 def test_the_moderation_pages_open_to_a_moderator(app: Flask, world: World) -> None:
@@ -262,11 +249,11 @@ def test_a_token_of_another_member_is_not_revoked(app: Flask, world: World) -> N
     """The tokens page answers as for a token already gone (a second click): its own
     message, and the token still opens the API."""
     alix = signed_in(app, world.alix)
-    before = everything(app)
+    before = database_snapshot(app)
     refused = alix.post(f"/account/tokens/{world.token}/revoke", data={"csrf_token": token_of(alix, "/")})
     assert refused.status_code == 302 and refused.headers["Location"] == "/account/tokens"
     assert "Ce jeton ne fait pas partie des vôtres." in alix.get("/account/tokens").get_data(as_text=True)
-    assert everything(app) == before
+    assert database_snapshot(app) == before
     with app.app_context():
         assert db.session.get(ApiToken, world.token).revoked_at is None  # type: ignore[union-attr]
 
@@ -275,19 +262,19 @@ def test_only_the_driver_writes_to_a_passenger_looking_for_a_ride(app: Flask, wo
     """A public request shown on a trip's page is answered by that trip's driver only:
     anyone else is sent back to the trip with the reason, and nothing is sent."""
     alix = signed_in(app, world.alix)
-    before = everything(app)
+    before = database_snapshot(app)
     path = f"/trips/{world.trip}/requests/{world.alert}/messages"
     refused = alix.post(path, data={"body": "Je vous emmène", "csrf_token": token_of(alix, "/")})
     assert refused.status_code == 302 and refused.headers["Location"] == f"/trips/{world.trip}"
     assert "Cette demande ne se trouve plus sur votre trajet." in alix.get(f"/trips/{world.trip}").get_data(
         as_text=True
     )
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 def test_the_data_export_holds_only_ones_own_data(app: Flask, world: World) -> None:
     alix = signed_in(app, world.alix)
-    before = everything(app)
+    before = database_snapshot(app)
     export = alix.get("/account/data.json")
     assert export.status_code == 200
     data = export.get_json()
@@ -298,20 +285,20 @@ def test_the_data_export_holds_only_ones_own_data(app: Flask, world: World) -> N
     body = export.get_data(as_text=True)
     for private in ("dominique@example.org", "+33 6 00 00 00 02", "Je serai devant la poste.", "En retard"):
         assert private not in body
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 def test_deleting_an_account_needs_its_own_password(app: Flask, world: World) -> None:
     """Deleting acts on the signed-in member only, after their password: nothing else
     names an account to delete."""
     alix = signed_in(app, world.alix)
-    before = everything(app)
+    before = database_snapshot(app)
     refused = alix.post(
         f"/account/delete?user_id={world.dominique}",
         data={"password": "not Alix's password", "csrf_token": token_of(alix, "/")},
     )
     assert refused.status_code == 200 and "Ce n’est pas votre mot de passe" in refused.get_data(as_text=True)
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 # The API ----------------------------------------------------------------------------------
@@ -366,11 +353,11 @@ def test_another_member_neither_reads_nor_changes_it_through_the_api(
     method, path, body = case
     token = getattr(world, f"{who}_token")
     call(client, "GET", "/api/v1/trips/mine", None, token)  # the token's first use is recorded, once
-    before = everything(app)
+    before = database_snapshot(app)
     response = call(client, method, path.format(**asdict(world)), body, token)
     assert response.status_code == 403
     assert response.content_type == "application/problem+json" and response.get_json()["status"] == 403
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 @pytest.mark.parametrize("case", MEMBER_OPERATIONS, ids=_api_id)
@@ -378,22 +365,22 @@ def test_the_api_needs_a_token(
     app: Flask, client: FlaskClient, world: World, case: tuple[str, str, dict[str, Any] | None]
 ) -> None:
     method, path, body = case
-    before = everything(app)
+    before = database_snapshot(app)
     assert call(client, method, path.format(**asdict(world)), body, None).status_code == 401
     # The session cookie of a signed-in member is no token.
     member_browser = signed_in(app, world.dominique)
     assert call(member_browser, method, path.format(**asdict(world)), body, None).status_code == 401
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 def test_another_member_token_is_not_found_to_revoke(app: Flask, client: FlaskClient, world: World) -> None:
     """A token is only ever looked up among the member's own: someone else's is a 404,
     as one that does not exist."""
     call(client, "GET", "/api/v1/trips/mine", None, world.alix_token)
-    before = everything(app)
+    before = database_snapshot(app)
     response = call(client, "DELETE", f"/api/v1/tokens/{world.token}", None, world.alix_token)
     assert response.status_code == 404 and response.content_type == "application/problem+json"
-    assert everything(app) == before
+    assert database_snapshot(app) == before
 
 
 def test_a_trip_s_bookings_are_listed_to_its_driver_only(
@@ -401,10 +388,10 @@ def test_a_trip_s_bookings_are_listed_to_its_driver_only(
 ) -> None:
     """Listed for its driver; anyone else gets the empty list, as for a trip of nobody."""
     call(client, "GET", "/api/v1/trips/mine", None, world.alix_token)
-    before = everything(app)
+    before = database_snapshot(app)
     listed = call(client, "GET", f"/api/v1/trips/{world.trip}/bookings", None, world.alix_token)
     assert listed.status_code == 200 and listed.get_json() == []
-    assert everything(app) == before
+    assert database_snapshot(app) == before
     with app.app_context():
         driver_token = api_tokens.create_token(world.camille, "Camille").secret
     mine = call(client, "GET", f"/api/v1/trips/{world.trip}/bookings", None, driver_token).get_json()
