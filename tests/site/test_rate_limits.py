@@ -209,6 +209,36 @@ def test_a_blocked_message_is_not_stored(app: Flask, client: FlaskClient, runner
         assert count(Message) == 4
 
 
+def test_messages_through_the_api_share_the_members_count(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner
+) -> None:
+    """The API is no way around the limit: a member's messages are counted together,
+    from the pages and through the API."""
+    from carpool.services import api_tokens
+
+    members_created(runner, "Camille", "Alix")
+    with app.app_context():
+        camille, alix = db.session.scalars(select(User.id).order_by(User.id)).all()
+        trip_id = publish(camille, draft())
+        headers = {"Authorization": f"Bearer {api_tokens.create_token(alix, 'tests').secret}"}
+    app.config["MESSAGE_RATE_LIMIT"] = "2/minute"
+    api = f"/api/v1/trips/{trip_id}/messages"
+    assert client.post(api, json={"text": "Bonjour !"}, headers=headers).status_code == 201
+    assert attempt(client, "alix@example.org", PASSWORD).status_code == 302
+    page = client.post(
+        f"/trips/{trip_id}/messages", data={"body": "Une question", "csrf_token": token_of(client, "/")}
+    )
+    assert page.status_code == 302
+    blocked = client.post(api, json={"text": "Encore une"}, headers=headers)
+    assert blocked.status_code == 429 and blocked.headers["Content-Type"] == "application/problem+json"
+    assert "Retry-After" in blocked.headers
+    with app.app_context():
+        assert db.session.scalars(select(Message.body).order_by(Message.id)).all() == [
+            "Bonjour !",
+            "Une question",
+        ]
+
+
 # The search -------------------------------------------------------------------------------
 
 

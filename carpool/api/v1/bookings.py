@@ -8,6 +8,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from ...services import bookings, conversations, reviews
+from . import limits
 from .auth import SECURED, member_id, token_required
 from .problems import refusals
 from .schemas import (
@@ -85,6 +86,7 @@ def cancel(data: dict[str, Any], booking_id: int) -> bookings.BookingView:
 @blp.arguments(MessageInSchema)
 @blp.response(201, ConversationRefSchema)
 @token_required
+@limits.messages
 @refusals
 def write(data: dict[str, Any], booking_id: int) -> dict[str, int]:
     """Write to the other side of a booking."""

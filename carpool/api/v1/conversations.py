@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from ...services import conversations
+from . import limits
 from .auth import SECURED, member_id, token_required
 from .problems import refusals
 from .schemas import ConversationSchema, InboxEntrySchema, MessageInSchema, MessageRefSchema
@@ -45,6 +46,7 @@ def read(conversation_id: int) -> conversations.ConversationView:
 @blp.arguments(MessageInSchema)
 @blp.response(201, MessageRefSchema)
 @token_required
+@limits.messages
 @refusals
 def send(data: dict[str, Any], conversation_id: int) -> dict[str, int]:
     """Write to the other side of a conversation."""

@@ -12,7 +12,7 @@ from flask import current_app, g
 
 from ...extensions import limiter
 
-__all__ = ["per_address", "per_member", "token_attempts"]
+__all__ = ["messages", "per_address", "per_member", "token_attempts"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,6 +31,16 @@ def per_member(view: Callable[P, R]) -> Callable[P, R]:
     (call it once the token is known: see :func:`.auth.token_required`)."""
     limited: Callable[P, R] = limiter.shared_limit(
         _rate("API_RATE_LIMIT"), scope="api-v1-member", key_func=_member_bucket
+    )(view)
+    return limited
+
+
+def messages(view: Callable[P, R]) -> Callable[P, R]:
+    """Count a message against the member's share of messages, the same share as the
+    pages' (:func:`carpool.blueprints.limits.messages`): the API is no way around it.
+    Put it under :func:`.auth.token_required`, which makes the member known."""
+    limited: Callable[P, R] = limiter.shared_limit(
+        _rate("MESSAGE_RATE_LIMIT"), scope="messages", key_func=_member_bucket
     )(view)
     return limited
 

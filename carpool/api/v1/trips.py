@@ -11,6 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ...services import bookings, conversations, trips
+from . import limits
 from .auth import SECURED, member_id, token_required
 from .limits import per_address
 from .problems import refusals
@@ -181,6 +182,7 @@ def book_period(data: dict[str, Any], trip_id: int) -> list[bookings.BookingView
 @blp.arguments(MessageInSchema)
 @blp.response(201, ConversationRefSchema)
 @token_required
+@limits.messages
 @refusals
 def write_to_driver(data: dict[str, Any], trip_id: int) -> dict[str, int]:
     """Write to the trip's driver (a question before booking, say)."""
