@@ -9,14 +9,17 @@ __all__ = ["clean_name", "clean_text", "is_visible"]
 
 
 def clean_name(name: str) -> str:
-    """A one-line name: no control characters, single spaces between words.
+    """A one-line name: no control characters, single spaces between words (a line
+    break or a tab between two words is a space, not nothing).
 
     Examples
     --------
     >>> clean_name("  Camille\\x00  M. ")
     'Camille M.'
+    >>> clean_name("Camille\\r\\nMartin")
+    'Camille Martin'
     """
-    visible = "".join(c for c in name if not unicodedata.category(c).startswith("C"))
+    visible = "".join(c for c in name if c.isspace() or not unicodedata.category(c).startswith("C"))
     return " ".join(visible.split())
 
 

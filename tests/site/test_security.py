@@ -177,3 +177,28 @@ def test_every_state_changing_form_needs_its_csrf_token(
     )
     with app.app_context():
         assert db.session.query(User).count() == 1
+
+
+def test_user_text_in_mails_is_text_and_never_a_header(app: Flask, driver: int) -> None:
+    """Mails are plain text: a name with markup reads as typed (no HTML to escape it
+    for), and line breaks meant to add a header (Bcc) never reach one."""
+    from carpool.services import accounts, bookings
+    from carpool.services.trips import publish
+    from tests.site.test_auth import outbox
+    from tests.site.test_bookings import ask
+    from tests.site.test_trips import draft
+
+    with app.app_context():
+        sam = accounts.register(
+            accounts.Registration(
+                email="sam@example.org",
+                display_name="<b>Sam</b>\r\nBcc: victim@example.org",
+                password=PASSWORD,
+            )
+        )
+        bookings.request_booking(sam, ask(publish(driver, draft(comment="<script>x</script>"))))
+    asked = outbox(app)[-1]
+    assert asked["To"] == "driver@example.org" and asked["Bcc"] is None
+    assert asked.get_content_type() == "text/plain" and not asked.is_multipart()
+    assert "<b>Sam</b> Bcc: victim@example.org demande une place" in asked.get_content()
+    assert all("\n" not in str(value) for value in asked.values())
