@@ -280,3 +280,11 @@ def _fuzz(client: FlaskClient, form: Form) -> None:
             assert _answered(page), said
 
     one()
+
+
+@settings(max_examples=EXAMPLES * 5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(typed=_TEXT)
+def test_place_suggestions_answer_a_list_whatever_is_typed(app: Flask, typed: str) -> None:
+    """The one address a page calls that is no form: the suggestions while typing."""
+    response = app.test_client().get("/places/suggest", query_string={"q": typed})
+    assert response.status_code == 200 and isinstance(response.get_json(), list)
