@@ -189,8 +189,10 @@ class Problems:
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+        self.contexts: list[BrowserContext] = []
 
     def watch(self, context: BrowserContext) -> None:
+        self.contexts.append(context)
         context.on("weberror", lambda error: self.seen.append(f"script error: {error.error}"))
         context.on("console", self._console)
         context.on("response", self._response)
@@ -207,8 +209,13 @@ class Problems:
 
 
 @pytest.fixture
-def problems() -> Problems:
-    return Problems()
+def problems() -> Iterator[Problems]:
+    """What the test's browsers report; they are closed after it (a page left open
+    would go on running its scripts through the rest of the suite)."""
+    watched = Problems()
+    yield watched
+    for context in watched.contexts:
+        context.close()
 
 
 def new_context(browser: Browser, problems: Problems, **options: object) -> BrowserContext:
