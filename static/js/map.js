@@ -124,6 +124,7 @@
 
   document.querySelectorAll("input[data-suggest]").forEach(suggestions);
   if (window.L) {
+    document.documentElement.classList.add("maps"); // shows the maps (site.css)
     document.querySelectorAll(".map[data-trip]").forEach(tripMap);
     document.querySelectorAll(".map[data-fields]").forEach(function (element) {
       // A map drawn while hidden has no size: draw it when its <details> opens.

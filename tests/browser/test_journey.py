@@ -208,6 +208,8 @@ def test_a_driver_and_a_passenger_meet_through_the_site(
     if way.javascript:  # the route on a map; without JavaScript, the stops listed above
         expect(driver.locator(".map.leaflet-container")).to_be_visible()
         expect(driver.locator(".leaflet-overlay-pane path").first).to_be_attached()
+    else:  # and no empty frame where the map would be
+        expect(driver.locator(".map")).to_be_hidden()
     journey.look(driver, "driver-trip")
 
     # The passenger looks for a ride from Beausoleil, a village on the trip's road.
