@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask import request
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -81,3 +82,9 @@ def _client_address() -> str:
 #: No default limits: each limit is declared where it applies (the partner API counts
 #: per key). Storage and headers come from the configuration (RATELIMIT_*).
 limiter = Limiter(key_func=_client_address)
+
+
+def configured_rate(setting: str) -> Callable[[], str]:
+    """A limit's rate as the setting ``setting`` gives it, read at each request (a
+    test, or an administrator between restarts, may change it)."""
+    return lambda: str(current_app.config[setting])

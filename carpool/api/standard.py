@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ..extensions import limiter
+from ..extensions import configured_rate, limiter
 from ..models import PartnerKey
 from ..services import partners, standard
 from ..services.messages import ServiceError
@@ -217,7 +217,7 @@ def _answer(search: Callable[[], list[dict[str, Any]]]) -> Response:
 
 
 @bp.get("/status")
-@limiter.limit(lambda: str(current_app.config["PARTNER_RATE_LIMIT"]))
+@limiter.limit(configured_rate("PARTNER_RATE_LIMIT"))
 def status() -> Response:
     """Whether the service answers (no key needed)."""
     return jsonify(status="ok")

@@ -22,7 +22,7 @@ from flask import current_app, request
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ..extensions import limiter
+from ..extensions import configured_rate, limiter
 from ..services.accounts import normalise_email
 
 __all__ = ["messages", "password_resets", "registrations", "searches", "sign_in_attempts", "wait_message"]
@@ -32,12 +32,6 @@ R = TypeVar("R")
 
 #: Only a form's submission counts.
 _POSTED = ["POST"]
-
-
-def _rate(setting: str) -> Callable[[], str]:
-    """The rate a setting gives, read at each request (a test, or an administrator
-    between restarts, may change it)."""
-    return lambda: str(current_app.config[setting])
 
 
 def wait_message() -> str:
@@ -69,9 +63,11 @@ def _member() -> str:
 def sign_in_attempts(view: Callable[P, R]) -> Callable[P, R]:
     """Count a sign-in against the client address and against the e-mail address
     tried: the right password is refused too while either is over its rate."""
-    per_address = limiter.limit(_rate("LOGIN_RATE_LIMIT"), methods=_POSTED, error_message=wait_message)
+    per_address = limiter.limit(
+        configured_rate("LOGIN_RATE_LIMIT"), methods=_POSTED, error_message=wait_message
+    )
     per_email = limiter.limit(
-        _rate("LOGIN_EMAIL_RATE_LIMIT"),
+        configured_rate("LOGIN_EMAIL_RATE_LIMIT"),
         key_func=_email_tried,
         scope="email",
         methods=_POSTED,
@@ -84,7 +80,7 @@ def sign_in_attempts(view: Callable[P, R]) -> Callable[P, R]:
 def _mails_to_address(view: Callable[P, R]) -> Callable[P, R]:
     """Count a form that mails the address it names, whichever form it is."""
     limited: Callable[P, R] = limiter.shared_limit(
-        _rate("MAIL_PER_ADDRESS_RATE_LIMIT"),
+        configured_rate("MAIL_PER_ADDRESS_RATE_LIMIT"),
         scope="mail-to-address",
         key_func=_email_tried,
         methods=_POSTED,
@@ -95,14 +91,18 @@ def _mails_to_address(view: Callable[P, R]) -> Callable[P, R]:
 
 def registrations(view: Callable[P, R]) -> Callable[P, R]:
     """Count a registration against the client address and the address it mails."""
-    per_address = limiter.limit(_rate("REGISTER_RATE_LIMIT"), methods=_POSTED, error_message=wait_message)
+    per_address = limiter.limit(
+        configured_rate("REGISTER_RATE_LIMIT"), methods=_POSTED, error_message=wait_message
+    )
     limited: Callable[P, R] = per_address(_mails_to_address(view))
     return limited
 
 
 def password_resets(view: Callable[P, R]) -> Callable[P, R]:
     """Count a reset request against the client address and the address it mails."""
-    per_address = limiter.limit(_rate("RESET_RATE_LIMIT"), methods=_POSTED, error_message=wait_message)
+    per_address = limiter.limit(
+        configured_rate("RESET_RATE_LIMIT"), methods=_POSTED, error_message=wait_message
+    )
     limited: Callable[P, R] = per_address(_mails_to_address(view))
     return limited
 
@@ -111,7 +111,7 @@ def messages(view: Callable[P, R]) -> Callable[P, R]:
     """Count a message against the member's share, over every page that sends one
     (put it under ``login_required``: the member must be known)."""
     limited: Callable[P, R] = limiter.shared_limit(
-        _rate("MESSAGE_RATE_LIMIT"),
+        configured_rate("MESSAGE_RATE_LIMIT"),
         scope="messages",
         key_func=_member,
         methods=_POSTED,
@@ -122,5 +122,7 @@ def messages(view: Callable[P, R]) -> Callable[P, R]:
 
 def searches(view: Callable[P, R]) -> Callable[P, R]:
     """Count a search against the client address."""
-    limited: Callable[P, R] = limiter.limit(_rate("SEARCH_RATE_LIMIT"), error_message=wait_message)(view)
+    limited: Callable[P, R] = limiter.limit(configured_rate("SEARCH_RATE_LIMIT"), error_message=wait_message)(
+        view
+    )
     return limited

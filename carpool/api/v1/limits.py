@@ -8,18 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from flask import current_app, g
+from flask import g
 
-from ...extensions import limiter
+from ...extensions import configured_rate, limiter
 
 __all__ = ["messages", "per_address", "per_member", "token_attempts"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _rate(setting: str) -> Callable[[], str]:
-    return lambda: str(current_app.config[setting])
 
 
 def _member_bucket() -> str:
@@ -30,7 +26,7 @@ def per_member(view: Callable[P, R]) -> Callable[P, R]:
     """Count the request against the member's share, over every endpoint together
     (call it once the token is known: see :func:`.auth.token_required`)."""
     limited: Callable[P, R] = limiter.shared_limit(
-        _rate("API_RATE_LIMIT"), scope="api-v1-member", key_func=_member_bucket
+        configured_rate("API_RATE_LIMIT"), scope="api-v1-member", key_func=_member_bucket
     )(view)
     return limited
 
@@ -40,18 +36,20 @@ def messages(view: Callable[P, R]) -> Callable[P, R]:
     pages' (:func:`carpool.blueprints.limits.messages`): the API is no way around it.
     Put it under :func:`.auth.token_required`, which makes the member known."""
     limited: Callable[P, R] = limiter.shared_limit(
-        _rate("MESSAGE_RATE_LIMIT"), scope="messages", key_func=_member_bucket
+        configured_rate("MESSAGE_RATE_LIMIT"), scope="messages", key_func=_member_bucket
     )(view)
     return limited
 
 
 def per_address(view: Callable[P, R]) -> Callable[P, R]:
     """Count the request against the client address's share of the open endpoints."""
-    limited: Callable[P, R] = limiter.shared_limit(_rate("API_RATE_LIMIT"), scope="api-v1-open")(view)
+    limited: Callable[P, R] = limiter.shared_limit(configured_rate("API_RATE_LIMIT"), scope="api-v1-open")(
+        view
+    )
     return limited
 
 
 def token_attempts(view: Callable[P, R]) -> Callable[P, R]:
     """Count an attempt to make a token with a password, per client address."""
-    limited: Callable[P, R] = limiter.limit(_rate("API_TOKEN_RATE_LIMIT"))(view)
+    limited: Callable[P, R] = limiter.limit(configured_rate("API_TOKEN_RATE_LIMIT"))(view)
     return limited
