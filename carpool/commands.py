@@ -15,7 +15,16 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
-from routing import RoutingError, build_graph, precompute_spaces, spaces_path
+from routing import (
+    GraphFileError,
+    RoadGraph,
+    RoutingError,
+    build_graph,
+    load_graph,
+    load_spaces,
+    precompute_spaces,
+    spaces_path,
+)
 from routing.progress import ProgressBar
 
 from .extensions import db
@@ -163,12 +172,7 @@ def _import_graph(extract: str) -> None:
     target = Path(current_app.config["ROAD_GRAPH"])
     target.parent.mkdir(parents=True, exist_ok=True)
     graph.save(target)
-    # Every node's search spaces, which the web workers map instead of computing.
-    bar = ProgressBar()
-    try:
-        precompute_spaces(graph, progress=bar).save(spaces_path(target))
-    finally:
-        bar.close()
+    _save_spaces(graph, target)
     forget_router()
     click.echo(
         f"{target}: {graph.node_count:,} nodes, {graph.edge_count:,} edges, {len(graph.places)} places"
@@ -176,6 +180,34 @@ def _import_graph(extract: str) -> None:
     # Trips already published are searched through cells of the old graph.
     if inspect(db.engine).has_table("trip_cell"):
         _reindex()
+
+
+@graph_cli.command("spaces")
+def graph_spaces() -> None:
+    """Compute the road graph's search spaces again if they are missing or of an older
+    format (after an upgrade); nothing to do when they fit."""
+    target = Path(current_app.config["ROAD_GRAPH"])
+    try:
+        graph = load_graph(target)
+    except RoutingError as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        load_spaces(spaces_path(target), graph=graph)
+    except GraphFileError:
+        _save_spaces(graph, target)
+        forget_router()
+        click.echo(f"{spaces_path(target)}: computed for {graph.node_count:,} nodes")
+    else:
+        click.echo(f"{spaces_path(target)}: up to date")
+
+
+def _save_spaces(graph: RoadGraph, target: Path) -> None:
+    """Every node's search spaces, which the web workers map instead of computing."""
+    bar = ProgressBar()
+    try:
+        precompute_spaces(graph, progress=bar).save(spaces_path(target))
+    finally:
+        bar.close()
 
 
 @trips_cli.command("reindex")

@@ -69,11 +69,13 @@ class Hierarchy:
 class SearchSpace:
     """All nodes an upward search from (or, backward, to) one node settles, sorted,
     with the time and length of the best upward path found to each and the last edge
-    of that path (``-1`` at the search's own node)."""
+    of that path (``-1`` at the search's own node). Lengths are kept in 32-bit
+    floats (a centimetre over 100 km): the tables of every node's spaces are read by
+    every worker, and half the bytes are half the pages."""
 
     nodes: NDArray[np.int32]
     time_s: NDArray[np.float64]
-    length_m: NDArray[np.float64]
+    length_m: NDArray[np.float32]
     parent_edge: NDArray[np.int32]
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import osmium
 from numpy.typing import NDArray
 
 from .distance import geodesic_m
 from .errors import EmptyGraphError, GraphFileError
 from .progress import ProgressCallback
 from .tags import PLACE_KINDS, is_drivable, oneway_direction, speed_kmh
+
+if TYPE_CHECKING:
+    import osmium
 
 __all__ = ["Network", "Place", "RawNetwork", "read_osm"]
 
@@ -72,6 +75,9 @@ class _Collector:
     """Accumulates segments in plain lists while the file is read once."""
 
     def __init__(self) -> None:
+        import osmium
+
+        self._invalid_location = osmium.InvalidLocationError
         self.index: dict[int, int] = {}
         self.lat: list[float] = []
         self.lon: list[float] = []
@@ -95,7 +101,7 @@ class _Collector:
             return
         try:
             points = [(n.ref, n.lat, n.lon) for n in way.nodes]
-        except osmium.InvalidLocationError:
+        except self._invalid_location:
             return  # the extract was clipped through this way: keep what is complete
         direction = oneway_direction(tags)
         fwd = speed_kmh(tags, 1) if direction >= 0 else 0.0
@@ -176,6 +182,10 @@ def read_osm(path: str | os.PathLike[str], *, progress: ProgressCallback | None 
     EmptyGraphError
         If it holds no drivable road.
     """
+    # Imported here: only importing an extract reads OpenStreetMap files, and the web
+    # workers, which never do, are spared its memory.
+    import osmium
+
     if not os.path.isfile(path):
         raise GraphFileError(f"no such OpenStreetMap file: {os.fspath(path)}")
     collector = _Collector()

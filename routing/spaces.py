@@ -39,7 +39,9 @@ from .progress import ProgressCallback
 
 __all__ = ["Gathered", "SpaceTable", "load_spaces", "precompute_spaces", "spaces_path"]
 
-FORMAT_VERSION: Final[int] = 1
+#: 2: lengths in 32-bit floats (to the centimetre over 100 km; half the pages, which
+#: searches read scattered, one entry a space, so that every worker maps them all).
+FORMAT_VERSION: Final[int] = 2
 _ARRAYS: Final = ("offset", "nodes", "time_s", "length_m", "parent_edge")
 
 
@@ -55,9 +57,9 @@ class Gathered(NamedTuple):
     sizes: NDArray[np.int64]
     #: Where each entry is in ``lengths``.
     entries: NDArray[np.int64]
-    lengths: NDArray[np.float64]
+    lengths: NDArray[np.float32]
 
-    def length_m(self, at: NDArray[np.int64] | slice = slice(None)) -> NDArray[np.float64]:
+    def length_m(self, at: NDArray[np.int64] | slice = slice(None)) -> NDArray[np.float32]:
         """The lengths of the entries ``at`` (all by default)."""
         return self.lengths[self.entries[at]]
 
@@ -76,14 +78,16 @@ class SpaceTable:
     offset : ndarray of int64
         ``2 × nodes + 1`` bounds.
     nodes, time_s, length_m, parent_edge : ndarray
-        As in :class:`routing.ch.SearchSpace`, each space sorted by node.
+        As in :class:`routing.ch.SearchSpace`, each space sorted by node (lengths in
+        32-bit floats, times in 64-bit: detours are compared with their limits exactly
+        as a search computes them).
     """
 
     fingerprint: str
     offset: NDArray[np.int64]
     nodes: NDArray[np.int32]
     time_s: NDArray[np.float64]
-    length_m: NDArray[np.float64]
+    length_m: NDArray[np.float32]
     parent_edge: NDArray[np.int32]
 
     def space(self, node: int, forward: bool) -> SearchSpace:
@@ -179,7 +183,7 @@ def precompute_spaces(graph: RoadGraph, *, progress: ProgressCallback | None = N
         offset=offset,
         nodes=joined("nodes", np.int32),
         time_s=joined("time_s", np.float64),
-        length_m=joined("length_m", np.float64),
+        length_m=joined("length_m", np.float32),
         parent_edge=joined("parent_edge", np.int32),
     )
 

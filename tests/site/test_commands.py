@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
@@ -34,6 +36,29 @@ def test_graph_import_errors(runner: FlaskCliRunner, tmp_path: Path) -> None:
     junk.write_text("not OpenStreetMap")
     failed = runner.invoke(args=["graph", "import", str(junk)])
     assert failed.exit_code == 1 and "Error:" in failed.output
+
+
+def test_graph_spaces_are_made_again_only_when_they_do_not_fit(app: Flask, runner: FlaskCliRunner) -> None:
+    target = Path(app.config["ROAD_GRAPH"])
+    folder = spaces_path(target)
+    written = (folder / "time_s.npy").stat().st_mtime_ns
+    up_to_date = runner.invoke(args=["graph", "spaces"])
+    assert up_to_date.exit_code == 0 and "up to date" in up_to_date.output
+    assert (folder / "time_s.npy").stat().st_mtime_ns == written
+    # A table of the format before (its lengths in 64-bit floats), as an upgrade finds it.
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "format_version": 1}))
+    with app.app_context():
+        assert get_router()._table is None  # type: ignore[union-attr]
+    redone = runner.invoke(args=["graph", "spaces"])
+    assert redone.exit_code == 0 and "computed" in redone.output
+    table = load_spaces(folder, graph=load_graph(target))
+    assert table.length_m.dtype == np.float32
+    with app.app_context():
+        assert get_router()._table is not None  # type: ignore[union-attr]
+    target.unlink()
+    missing = runner.invoke(args=["graph", "spaces"])
+    assert missing.exit_code == 1 and "Error:" in missing.output
 
 
 def test_places_load_without_a_graph_says_what_to_do(app: Flask, runner: FlaskCliRunner) -> None:
