@@ -33,6 +33,10 @@ class Alert(db.Model):  # type: ignore[name-defined,misc]
     ``pickup_cell`` and ``dropoff_cell`` are the search index's cells of the two
     places (see :mod:`routing.cells`): a new trip is compared only with the alerts
     whose cells it covers. They are None for places the imported region lacks.
+    ``pickup_subcell`` and ``dropoff_subcell`` are the bits of their sub-cells in the
+    index's masks, and ``fastest_s`` the fastest drive between them, which narrow
+    those alerts as they narrow a search (None: kept before they were, any sub-cell
+    and no time, until ``flask trips reindex``).
     """
 
     __tablename__ = "alert"
@@ -66,6 +70,9 @@ class Alert(db.Model):  # type: ignore[name-defined,misc]
     seats: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     pickup_cell: Mapped[int | None] = mapped_column(BigInteger, default=None, index=True)
     dropoff_cell: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    pickup_subcell: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    dropoff_subcell: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    fastest_s: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()

@@ -9,6 +9,7 @@ dates and hours), so an alert finds exactly what a search would.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -170,11 +171,28 @@ def _validate(wish: AlertWish) -> None:
         raise AlertError(_l("Ask for between 1 and %(most)d seats.", most=8))
 
 
-def _cells(start: LatLon, end: LatLon) -> tuple[int, int]:
+def _index_places(origin: LatLon, destination: LatLon) -> dict[str, int | float | None]:
+    """Where an alert's places are in the search index, as a search of them reads it
+    (:class:`search.Ends`), as the alert's columns; nowhere for places no road joins,
+    between which no trip can take a passenger.
+
+    Raises
+    ------
+    AlertError
+        For a place that cannot be put on the region's roads.
+    """
     try:
-        return search.cell_near(start), search.cell_near(end)
+        ends = search.Ends.of(origin, destination)
     except RoutingError as error:
         raise AlertError(routing_problem(error)) from error
+    placed = math.isfinite(ends.fastest_s)
+    return {
+        "pickup_cell": ends.pickup.cell if placed else None,
+        "dropoff_cell": ends.dropoff.cell if placed else None,
+        "pickup_subcell": ends.pickup.subcell,
+        "dropoff_subcell": ends.dropoff.subcell,
+        "fastest_s": ends.fastest_s if placed else None,
+    }
 
 
 def _same(user_id: int, values: dict[str, object]) -> int | None:
@@ -208,7 +226,7 @@ def create_alert(user_id: int, wish: AlertWish, *, now: datetime | None = None) 
     end = places.place_for_field(wish.destination, "destination")
     expires_on = _expiry(wish, today)
     _validate(wish)
-    pickup_cell, dropoff_cell = _cells((start.lat, start.lon), (end.lat, end.lon))
+    in_index = _index_places((start.lat, start.lon), (end.lat, end.lon))
     values: dict[str, object] = {
         "origin": start.name,
         "destination": end.name,
@@ -227,7 +245,8 @@ def create_alert(user_id: int, wish: AlertWish, *, now: datetime | None = None) 
         db.session.add(alert)
     alert.origin_lat, alert.origin_lon = start.lat, start.lon
     alert.destination_lat, alert.destination_lon = end.lat, end.lon
-    alert.pickup_cell, alert.dropoff_cell = pickup_cell, dropoff_cell
+    for column, value in in_index.items():
+        setattr(alert, column, value)
     alert.expires_on, alert.seats, alert.public, alert.paused = expires_on, wish.seats, wish.public, False
     db.session.commit()
     return int(alert.id)
@@ -356,8 +375,13 @@ def _alerts_along(trip: Trip, *, public_only: bool = False, unmatched: bool = Fa
         .join(near_pickup, (near_pickup.trip_id == trip.id) & (near_pickup.cell == Alert.pickup_cell))
         .join(near_dropoff, (near_dropoff.trip_id == trip.id) & (near_dropoff.cell == Alert.dropoff_cell))
         .where(
-            # The driver can be in the pickup's cell before the drop-off's.
-            near_pickup.earliest_s <= near_dropoff.latest_s,
+            # As a search of the alert's places reads the index (search._INDEXED): the
+            # driver can be in the pickup's cell, then drive to the drop-off, before the
+            # latest moment they can be in the drop-off's cell; both sub-cells within
+            # the detour. Alerts kept before these were: any sub-cell, no time.
+            near_pickup.earliest_s + func.coalesce(Alert.fastest_s, 0.0) <= near_dropoff.latest_s,
+            near_pickup.subcells.bitwise_and(func.coalesce(Alert.pickup_subcell, -1)) != 0,
+            near_dropoff.subcells.bitwise_and(func.coalesce(Alert.dropoff_subcell, -1)) != 0,
             Alert.paused.is_(False),
             Alert.user_id != trip.driver_id,
             _in_good_standing(),  # no mails, no requests shown, for suspended members
@@ -505,11 +529,13 @@ def reindex() -> int:
     placed = 0
     for alert in db.session.scalars(select(Alert).where(Alert.expires_on >= today)):
         try:
-            alert.pickup_cell, alert.dropoff_cell = _cells(
+            in_index = _index_places(
                 (alert.origin_lat, alert.origin_lon), (alert.destination_lat, alert.destination_lon)
             )
-            placed += 1
         except AlertError:
-            alert.pickup_cell = alert.dropoff_cell = None
+            in_index = {"pickup_cell": None, "dropoff_cell": None}
+        for column, value in in_index.items():
+            setattr(alert, column, value)
+        placed += alert.pickup_cell is not None
     db.session.commit()
     return placed

@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from carpool.extensions import db
-from carpool.models import Alert, AlertMatch, Conversation, MailJob, Message, User
+from carpool.models import Alert, AlertMatch, Conversation, MailJob, Message, TripCell, User
 from carpool.services import alerts, conversations, search
 from carpool.services.alerts import AlertError, AlertWish, create_alert
 from carpool.services.search import SearchQuery, find
@@ -193,12 +193,25 @@ def test_every_week_on_its_days_until_its_end(app: Flask, driver: int, passenger
         assert len(alert_mails(app)) == 1
 
 
-def test_alerts_find_what_the_search_finds(app: Flask, driver: int, passenger: int) -> None:
+def test_alerts_find_what_the_search_finds(
+    app: Flask, driver: int, passenger: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On random trips and alerts, the trips mailed for an alert are exactly those a
     search of the same places and date finds. Cells of 300 m, so that the index
-    really leaves trips out in a region as small as Monaco."""
+    really leaves trips out in a region as small as Monaco. A trip is matched only
+    against the alerts the index lets through as it does for a search (cells in
+    order, sub-cells, the fastest drive between the places), fewer than by cells and
+    order alone."""
     app.config["SEARCH_CELL_M"] = 300.0
     rng = np.random.default_rng(11)
+    checked: list[tuple[int, int]] = []
+    passing = alerts._passing
+
+    def counted(trip, alert, now):  # type: ignore[no-untyped-def]
+        checked.append((trip.id, alert.id))
+        return passing(trip, alert, now)
+
+    monkeypatch.setattr(alerts, "_passing", counted)
     with app.app_context():
         wishes = [(random_place(rng), random_place(rng)) for _ in range(30)]
         alert_ids = []
@@ -224,6 +237,32 @@ def test_alerts_find_what_the_search_finds(app: Flask, driver: int, passenger: i
             assert mailed == {r.trip_id for r in find(query)}
             found_total += len(mailed)
         assert found_total >= 5  # the alerts do find trips
+        by_cells, by_search = index_pairs()
+        assert sorted(checked) == sorted(by_search)
+        assert len(by_search) < len(by_cells)
+
+
+def index_pairs() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The (trip, alert) pairs whose search cells hold the alert's places in order,
+    and those that the sub-cells and the fastest drive let through too."""
+    entries: dict[int, dict[int, TripCell]] = {}
+    for entry in db.session.scalars(select(TripCell)):
+        entries.setdefault(entry.trip_id, {})[entry.cell] = entry
+    by_cells, by_search = [], []
+    for alert in db.session.scalars(select(Alert)):
+        for trip_id, cells in entries.items():
+            near_a, near_b = cells.get(alert.pickup_cell or 0), cells.get(alert.dropoff_cell or 0)
+            if near_a is None or near_b is None or near_a.earliest_s > near_b.latest_s:
+                continue
+            by_cells.append((trip_id, alert.id))
+            assert alert.fastest_s is not None and alert.pickup_subcell and alert.dropoff_subcell
+            if (
+                near_a.earliest_s + alert.fastest_s <= near_b.latest_s
+                and near_a.subcells & alert.pickup_subcell
+                and near_b.subcells & alert.dropoff_subcell
+            ):
+                by_search.append((trip_id, alert.id))
+    return by_cells, by_search
 
 
 def test_the_alert_mail_is_in_the_owner_language(app: Flask, driver: int, passenger: int) -> None:

@@ -231,3 +231,40 @@ def test_search_cells_claim_every_subcell_until_reindexed(app: Flask, driver: in
         assert [r.trip_id for r in find(query, now=TOMORROW - timedelta(hours=1))] == [trip_id]
         trips.reindex(now=TOMORROW - timedelta(hours=1))
         assert masks() == made
+
+
+def test_alerts_kept_before_their_subcells_still_match_until_reindexed(
+    app: Flask, driver: int, passenger: int
+) -> None:
+    """Alerts kept before their sub-cells and fastest time were have none (any
+    sub-cell, no time): a trip on their way still reaches them; ``trips reindex``
+    then places them as setting them up does."""
+    from sqlalchemy import select
+
+    from carpool.models import Alert, AlertMatch
+    from carpool.services import alerts, trips
+    from tests.site.test_alerts import point
+    from tests.site.test_search import on_the_way
+    from tests.site.test_trips import TOMORROW, draft
+
+    directory = str(ROOT / "migrations")
+    pickup, dropoff = on_the_way(app)
+    columns = (Alert.pickup_subcell, Alert.dropoff_subcell, Alert.fastest_s)
+    with app.app_context():
+        alert_id = alerts.create_alert(
+            passenger, alerts.AlertWish(point(pickup), point(dropoff), day=TOMORROW.date())
+        )
+        placed = db.session.execute(select(*columns)).one()
+        assert None not in placed and placed.fastest_s > 0
+        db.session.remove()
+        downgrade(directory=directory, revision="7a3c9e5d2b14")
+        assert "fastest_s" not in {c["name"] for c in inspect(db.engine).get_columns("alert")}
+        upgrade(directory=directory)
+        assert db.session.execute(select(*columns)).one() == (None, None, None)
+        trip_id = trips.publish(driver, draft(max_detour_min=3))
+        assert db.session.scalars(
+            select(AlertMatch.trip_id).where(AlertMatch.alert_id == alert_id)
+        ).all() == [trip_id]
+        trips.reindex(now=TOMORROW - timedelta(hours=1))
+        alerts.reindex()
+        assert db.session.execute(select(*columns)).one() == placed
