@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, NamedTuple
@@ -125,7 +126,13 @@ class SpaceTable:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the table to the folder ``path`` (one ``.npy`` file per array, which
-        :func:`load_spaces` maps).
+        :func:`load_spaces` maps), replacing the table there whole.
+
+        The new table is written beside the old one, then put in its place: processes
+        that map the old one (a running site's workers) keep reading it, as its files
+        live on, unlinked, while they are mapped. Written over in place, its pages
+        would change under them, or vanish (SIGBUS), and a process starting meanwhile
+        could map arrays of two tables.
 
         Raises
         ------
@@ -133,13 +140,21 @@ class SpaceTable:
             If the files cannot be written.
         """
         folder = Path(path)
+        staging = folder.with_name(f"{folder.name}.new-{os.getpid()}")
+        retired = folder.with_name(f"{folder.name}.old-{os.getpid()}")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
             for name in _ARRAYS:
-                np.save(folder / f"{name}.npy", getattr(self, name))
+                np.save(staging / f"{name}.npy", getattr(self, name))
             meta = {"format_version": FORMAT_VERSION, "fingerprint": self.fingerprint}
-            (folder / "meta.json").write_text(json.dumps(meta))
+            (staging / "meta.json").write_text(json.dumps(meta))
+            if folder.exists():
+                folder.rename(retired)
+            staging.rename(folder)
+            shutil.rmtree(retired, ignore_errors=True)
         except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
             raise GraphFileError(f"cannot write search spaces to {folder}: {error}") from error
 
 

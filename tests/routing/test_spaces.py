@@ -94,6 +94,27 @@ def test_spaces_of_another_graph_are_refused(
         load_spaces(tmp_path / "nowhere")
 
 
+def test_a_table_saved_over_a_mapped_one_leaves_the_mapping_whole(
+    monaco_spaces: SpaceTable, saint_barthelemy: RoadGraph, monaco: RoadGraph, tmp_path: Path
+) -> None:
+    """A site's workers map the table while a new graph's is saved in its place: they
+    keep reading theirs, unchanged (written over in place, its pages would change
+    under them or vanish: SIGBUS), and a process that loads it then gets the new one."""
+    folder = tmp_path / "region.spaces"
+    monaco_spaces.save(folder)
+    mapped = load_spaces(folder, graph=monaco)
+    other = precompute_spaces(saint_barthelemy)
+    assert len(other.nodes) < len(mapped.nodes)  # a smaller file: pages past its end would vanish
+    other.save(folder)
+    for field in ("offset", "nodes", "time_s", "length_m", "parent_edge"):
+        np.testing.assert_array_equal(getattr(mapped, field), getattr(monaco_spaces, field))
+    assert load_spaces(folder, graph=saint_barthelemy).fingerprint == saint_barthelemy.fingerprint
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["region.spaces"]  # nothing left beside
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    with pytest.raises(GraphFileError, match="cannot write"):
+        other.save(tmp_path / "blocked" / "spaces")
+
+
 def test_the_command_line_writes_them_beside_the_graph(
     monaco: RoadGraph, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
