@@ -228,7 +228,11 @@ def routing_workers(count: int, redis_url: str, graph_file: Path) -> Iterator[No
         for worker in workers:
             worker.terminate()
         for worker in workers:
-            worker.wait()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # seen once: rq stuck joining its pub/sub thread
+                worker.kill()
+                worker.wait()
 
 
 def searches(
