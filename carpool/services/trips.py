@@ -22,7 +22,7 @@ from routing.cells import CellSpan, detour_cells
 from ..extensions import db
 from ..i18n import site_zone
 from ..models import Booking, Trip, TripCell, TripStop, User
-from . import alerts, flags, mail, notify, places, route_jobs, seats, standing
+from . import alerts, flags, mail, notify, places, route_jobs, search, seats, standing
 from .messages import FieldError, Money, ServiceError, routing_problem
 from .roads import forget_route, get_router, remember_route, trip_route
 from .route_jobs import RoutedTrip
@@ -192,12 +192,24 @@ def _route(draft: TripDraft) -> Route:
         route = get_router().route(points[0], points[-1], via=points[1:-1])
     except RoutingError as error:
         raise TripError(routing_problem(error)) from error
-    return _long_enough(route)
+    return _drivable(route, draft)
 
 
-def _long_enough(route: R) -> R:
+def _drivable(route: R, draft: TripDraft) -> R:
+    """The route, if it is a trip: not from a place to itself, and at most
+    :data:`search.LONGEST_TRIP` with the whole detour, which the search index counts
+    on (a driver is never in a cell longer than that: no longer trip could be found)."""
     if route.length_m < 500:
         raise TripError(_l("The origin and the destination are the same place."))
+    longest = search.LONGEST_TRIP.total_seconds()
+    if route.time_s + draft.max_detour_min * 60 > longest:
+        raise TripError(
+            _l(
+                "A trip can take at most %(hours)d hours of driving, detour included: "
+                "publish a longer journey as two trips.",
+                hours=int(longest // 3600),
+            )
+        )
     return route
 
 
@@ -418,7 +430,7 @@ def publish_many(drafts: Sequence[tuple[int, TripDraft]], *, now: datetime | Non
     for position, result in zip(checked, routed, strict=True):
         driver_id, draft = drafts[position]
         try:
-            route = _long_enough(_routed(result))
+            route = _drivable(_routed(result), draft)
             trip = Trip(driver_id=driver_id)
             _fill(trip, draft, route)
         except TripError as error:

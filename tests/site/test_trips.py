@@ -231,3 +231,32 @@ def test_reindex_goes_batch_by_batch_and_indexes_as_publishing_did(
 
 def _cells(trip_id: int) -> set[int]:
     return set(db.session.scalars(select(TripCell.cell).where(TripCell.trip_id == trip_id)))
+
+
+def test_no_trip_is_longer_than_the_search_index_counts_on(
+    app: Flask, driver: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search index finds a driver in a cell at most ``LONGEST_TRIP`` after they
+    can first be there: a trip that takes longer, with its whole detour, is refused
+    (published one by one, in bulk, or changed), with a message; one at the limit
+    is published. Monaco's trips take minutes: the limit is lowered to show it."""
+    from carpool.services import search
+    from carpool.services.trips import publish_many
+
+    with app.app_context():
+        first = db.session.get(Trip, publish(driver, draft(max_detour_min=0)))
+        assert first is not None
+        monkeypatch.setattr(search, "LONGEST_TRIP", timedelta(seconds=first.time_s + 5 * 60))
+        at_limit = publish(driver, draft(max_detour_min=5))
+        trips = db.session.scalar(select(func.count()).select_from(Trip))
+        with force_locale("fr"), pytest.raises(TripError, match="heures de route, détour compris"):
+            publish(driver, draft(max_detour_min=6))
+        result = publish_many([(driver, draft(max_detour_min=6)), (driver, draft(max_detour_min=4))])
+        assert result.ids[0] is None and "détour compris" in str(result.refused[0].message)
+        assert result.ids[1] is not None
+        with pytest.raises(TripError, match="détour compris"):
+            update(at_limit, driver, draft(max_detour_min=6))
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Trip)) == trips + 1
+        changed = db.session.get(Trip, at_limit)
+        assert changed is not None and changed.max_detour_s == 5 * 60
