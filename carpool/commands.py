@@ -29,7 +29,19 @@ from routing.progress import ProgressBar
 
 from .extensions import db
 from .paths import ROOT
-from .services import accounts, alerts, backup, bookings, mail, open_data, partners, places, privacy, trips
+from .services import (
+    accounts,
+    alerts,
+    backup,
+    bookings,
+    mail,
+    open_data,
+    partners,
+    places,
+    privacy,
+    trip_import,
+    trips,
+)
 from .services.demo import DEMO_PASSWORD, DemoExtractUnavailable, demo_extract, seed_demo
 from .services.roads import RoadGraphMissing, forget_router, get_router
 
@@ -208,6 +220,21 @@ def _save_spaces(graph: RoadGraph, target: Path) -> None:
         precompute_spaces(graph, progress=bar).save(spaces_path(target))
     finally:
         bar.close()
+
+
+@trips_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_trips(file: Path) -> None:
+    """Publish the trips of a CSV FILE (another platform's export; the columns are in
+    docs/DEPLOY.md), routed all at once; a refused line is reported, the others kept."""
+    try:
+        report = trip_import.import_csv(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, trip_import.TripFileError) as error:
+        message = error.message if isinstance(error, trip_import.TripFileError) else error
+        raise click.ClickException(f"{file}: {message}") from error
+    for line, reason in report.refused:
+        click.echo(f"line {line}: {reason}", err=True)
+    click.echo(f"trips published: {len(report.published)}, lines refused: {len(report.refused)}")
 
 
 @trips_cli.command("reindex")
