@@ -88,3 +88,13 @@ def configured_rate(setting: str) -> Callable[[], str]:
     """A limit's rate as the setting ``setting`` gives it, read at each request (a
     test, or an administrator between restarts, may change it)."""
     return lambda: str(current_app.config[setting])
+
+
+#: The scope of the messages' limit, which the pages and ``/api/v1`` share.
+MESSAGES_SCOPE = "messages"
+
+
+def member_bucket(member_id: int) -> str:
+    """A member's key in the limits counted per member: the same for the pages (the
+    signed-in member) and the API (the token's), so that they share a count."""
+    return f"member:{member_id}"

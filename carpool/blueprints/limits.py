@@ -22,7 +22,7 @@ from flask import current_app, request
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ..extensions import configured_rate, limiter
+from ..extensions import MESSAGES_SCOPE, configured_rate, limiter, member_bucket
 from ..services.accounts import normalise_email
 
 __all__ = ["messages", "password_resets", "registrations", "searches", "sign_in_attempts", "wait_message"]
@@ -57,7 +57,7 @@ def _email_tried() -> str:
 
 
 def _member() -> str:
-    return f"member:{current_user.id}"
+    return member_bucket(current_user.id)
 
 
 def sign_in_attempts(view: Callable[P, R]) -> Callable[P, R]:
@@ -112,7 +112,7 @@ def messages(view: Callable[P, R]) -> Callable[P, R]:
     (put it under ``login_required``: the member must be known)."""
     limited: Callable[P, R] = limiter.shared_limit(
         configured_rate("MESSAGE_RATE_LIMIT"),
-        scope="messages",
+        scope=MESSAGES_SCOPE,
         key_func=_member,
         methods=_POSTED,
         error_message=wait_message,

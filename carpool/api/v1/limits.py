@@ -10,7 +10,7 @@ from typing import ParamSpec, TypeVar
 
 from flask import g
 
-from ...extensions import configured_rate, limiter
+from ...extensions import MESSAGES_SCOPE, configured_rate, limiter, member_bucket
 
 __all__ = ["messages", "per_address", "per_member", "token_attempts"]
 
@@ -19,7 +19,7 @@ R = TypeVar("R")
 
 
 def _member_bucket() -> str:
-    return f"member:{g.api_member_id}"
+    return member_bucket(g.api_member_id)
 
 
 def per_member(view: Callable[P, R]) -> Callable[P, R]:
@@ -36,7 +36,7 @@ def messages(view: Callable[P, R]) -> Callable[P, R]:
     pages' (:func:`carpool.blueprints.limits.messages`): the API is no way around it.
     Put it under :func:`.auth.token_required`, which makes the member known."""
     limited: Callable[P, R] = limiter.shared_limit(
-        configured_rate("MESSAGE_RATE_LIMIT"), scope="messages", key_func=_member_bucket
+        configured_rate("MESSAGE_RATE_LIMIT"), scope=MESSAGES_SCOPE, key_func=_member_bucket
     )(view)
     return limited
 
