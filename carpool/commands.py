@@ -229,9 +229,10 @@ def import_trips(file: Path) -> None:
     docs/DEPLOY.md), routed all at once; a refused line is reported, the others kept."""
     try:
         report = trip_import.import_csv(file.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, trip_import.TripFileError) as error:
-        message = error.message if isinstance(error, trip_import.TripFileError) else error
-        raise click.ClickException(f"{file}: {message}") from error
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"{file}: {error}") from error
+    except trip_import.TripFileError as error:
+        raise click.ClickException(f"{file}: {error.message}") from error
     for line, reason in report.refused:
         click.echo(f"line {line}: {reason}", err=True)
     click.echo(f"trips published: {len(report.published)}, lines refused: {len(report.refused)}")

@@ -28,13 +28,12 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, time
 from decimal import Decimal
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 
-from ..i18n import site_zone
 from . import accounts, trips
 from .messages import ServiceError
 
@@ -140,7 +139,7 @@ def _draft(row: dict[str, str]) -> tuple[int, trips.TripDraft]:
         contribution_cents=_read(row, "contribution", _cents),
         comment=row.get("comment", ""),
     )
-    return driver.id, trips.draft_from_form(named, departure=datetime.combine(day, hour, site_zone()))
+    return driver.id, trips.draft_from_form(named)
 
 
 #: What each column's values look like, for the messages.

@@ -856,16 +856,17 @@ def _draft(form: NamedTrip, known: dict[str, StopInput] | None = None) -> TripDr
     )
 
 
-def draft_from_form(form: NamedTrip, *, departure: datetime) -> TripDraft:
-    """The draft of a trip typed in a form, leaving at ``departure`` rather than at
-    the form's date and time (the dates of a regular trip).
+def draft_from_form(form: NamedTrip, *, departure: datetime | None = None) -> TripDraft:
+    """The draft of a trip typed in a form, leaving at the form's local date and time,
+    or at ``departure`` instead (the dates of a regular trip).
 
     Raises
     ------
     FieldError
         For a place name the gazetteer does not know (``field`` says which).
     """
-    return replace(_draft(form), departure=departure)
+    draft = _draft(form)
+    return draft if departure is None else replace(draft, departure=departure)
 
 
 def publish_named(driver_id: int, form: NamedTrip) -> int:
