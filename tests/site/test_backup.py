@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import MetaData, delete, inspect, make_url, select, text, update
+from sqlalchemy import delete, inspect, make_url, text, update
 
 from carpool.extensions import db
 from carpool.models import MailJob, User
@@ -27,20 +27,8 @@ from carpool.services import backup, bookings
 from carpool.services.trips import get_trip, publish
 from tests.site.conftest import MigratedDatabase
 from tests.site.test_bookings import ask
+from tests.site.test_security import database_snapshot
 from tests.site.test_trips import CASINO, draft
-
-
-def snapshot() -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of the database (alembic_version too), in the order
-    of their keys: two snapshots are equal when the data are."""
-    tables = MetaData()
-    tables.reflect(bind=db.engine)
-    rows = {}
-    for table in tables.sorted_tables:
-        order = list(table.primary_key.columns) or list(table.columns)
-        rows[table.name] = [tuple(row) for row in db.session.execute(select(table).order_by(*order))]
-    db.session.rollback()
-    return rows
 
 
 def schema() -> dict[str, tuple[list[str], list[str]]]:
@@ -115,7 +103,7 @@ def test_a_backup_restores_exactly_what_it_saved(
 ) -> None:
     trip_id, booking_id = a_booked_trip(app, driver, passenger)
     with app.app_context():
-        saved = snapshot()
+        saved = database_snapshot(app)
     assert saved["booking"] and saved["booking_event"] and saved["trip_stop"] and saved["mail_job"]
     target = tmp_path / "saved"
     made = runner.invoke(args=["backup", str(target)])
@@ -127,12 +115,12 @@ def test_a_backup_restores_exactly_what_it_saved(
         db.session.execute(update(User).where(User.id == passenger).values(display_name="Someone else"))
         db.session.execute(delete(MailJob))
         db.session.commit()
-        assert snapshot() != saved
+        assert database_snapshot(app) != saved
     restored = runner.invoke(args=["restore", "--yes", str(target)])
     assert restored.exit_code == 0, restored.output
     assert f"at revision {migrated_database.revision}" in restored.output
     with app.app_context():
-        assert snapshot() == saved
+        assert database_snapshot(app) == saved
         assert saved["alembic_version"] == [(migrated_database.revision,)]
         assert bookings.get_booking(booking_id, passenger).status == "accepted"
         assert get_trip(trip_id).seats_left == 1
@@ -159,7 +147,7 @@ def test_a_restore_takes_the_database_back_to_the_backups_migrations(
         downgrade(revision="-1")
         older = db.session.scalar(text("SELECT version_num FROM alembic_version"))
         db.session.rollback()
-        saved, saved_schema, saved_public = snapshot(), schema(), public_schema()
+        saved, saved_schema, saved_public = database_snapshot(app), schema(), public_schema()
     assert older != migrated_database.revision
     target = tmp_path / "older"
     assert runner.invoke(args=["backup", str(target)]).exit_code == 0
@@ -168,13 +156,13 @@ def test_a_restore_takes_the_database_back_to_the_backups_migrations(
             upgrade()  # the last migration: its checks
             newer_objects()
             publish(driver, draft())  # and the site's activity since
-            assert "newer_feature" in schema() and snapshot()["trip"] != saved["trip"]
+            assert "newer_feature" in schema() and database_snapshot(app)["trip"] != saved["trip"]
         restored = runner.invoke(args=["restore", "--yes", str(target)])
         assert restored.exit_code == 0, restored.output
         assert f"at revision {older}" in restored.output
         with app.app_context():
             assert schema() == saved_schema  # newer_feature, ix_user_newer and the checks gone
-            assert snapshot() == saved and saved["alembic_version"] == [(older,)]
+            assert database_snapshot(app) == saved and saved["alembic_version"] == [(older,)]
             assert public_schema() == saved_public  # its owner and privileges: see backup.py
             upgrade()  # flask db upgrade, as after every restore
             assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == (
@@ -212,7 +200,7 @@ def test_a_restore_that_fails_half_way_changes_nothing(
         with app.app_context():
             newer_objects()
             publish(driver, draft())
-            before, before_schema, before_public = snapshot(), schema(), public_schema()
+            before, before_schema, before_public = database_snapshot(app), schema(), public_schema()
             assert backup.check(cut) == migrated_database.revision  # refused only half-way
         failed = runner.invoke(args=["restore", "--yes", str(cut)])
         assert failed.exit_code == 1, failed.output
@@ -222,7 +210,8 @@ def test_a_restore_that_fails_half_way_changes_nothing(
         )
         assert "restored from" not in failed.output
         with app.app_context():
-            assert snapshot() == before and schema() == before_schema and public_schema() == before_public
+            assert database_snapshot(app) == before and schema() == before_schema
+            assert public_schema() == before_public
             assert before["newer_feature"] == [(1, "newer")]
     finally:
         with app.app_context():
@@ -306,7 +295,7 @@ def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(
 ) -> None:
     a_booked_trip(app, driver, passenger)
     with app.app_context():
-        before = snapshot()
+        before = database_snapshot(app)
     text_file = tmp_path / "notes.sqlite"
     text_file.write_text("Not a database, whatever its name says.\n" * 100)
     empty = tmp_path / "empty.dump"
@@ -340,7 +329,7 @@ def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(
         assert f"Error: {candidate} is not a carpool backup" in refused.output
         assert "restored" not in refused.output
     with app.app_context():
-        assert snapshot() == before
+        assert database_snapshot(app) == before
     if database is not None:
         assert database.stat().st_mtime_ns == stamp and not Path(f"{database}.part").exists()
 
@@ -352,14 +341,14 @@ def test_restore_asks_first(
     assert runner.invoke(args=["backup", str(target)]).exit_code == 0
     with app.app_context():
         publish(driver, draft())
-        before = snapshot()
+        before = database_snapshot(app)
     kind = "SQLite" if sqlite_file(app) else "PostgreSQL"
     declined = runner.invoke(args=["restore", str(target)], input="n\n")
     assert declined.exit_code == 1 and "Aborted" in declined.output
     assert f"Replace the {kind} database" in declined.output
     assert f"(revision {migrated_database.revision})?" in declined.output
     with app.app_context():
-        assert snapshot() == before and before["trip"]
+        assert database_snapshot(app) == before and before["trip"]
 
 
 def test_restore_refuses_a_database_in_use(
@@ -374,16 +363,16 @@ def test_restore_refuses_a_database_in_use(
     assert runner.invoke(args=["backup", str(target)]).exit_code == 0
     with app.app_context():
         publish(driver, draft())
-        before = snapshot()
+        before = database_snapshot(app)
     with closing(sqlite3.connect(database)) as site:
         site.execute("SELECT count(*) FROM trip").fetchone()  # open, as a worker keeps it
         refused = runner.invoke(args=["restore", "--yes", str(target)])
     assert refused.exit_code == 1 and "is in use: stop the site" in refused.output
     with app.app_context():
-        assert snapshot() == before
+        assert database_snapshot(app) == before
     assert runner.invoke(args=["restore", "--yes", str(target)]).exit_code == 0  # once it is closed
     with app.app_context():
-        assert snapshot()["trip"] == []
+        assert database_snapshot(app)["trip"] == []
 
 
 def test_restore_replaces_a_database_lost_or_broken(
@@ -395,7 +384,7 @@ def test_restore_replaces_a_database_lost_or_broken(
         pytest.skip("SQLite's file; PostgreSQL's files are the server's")
     a_booked_trip(app, driver, passenger)
     with app.app_context():
-        saved = snapshot()
+        saved = database_snapshot(app)
     target = tmp_path / "saved.sqlite"
     assert runner.invoke(args=["backup", str(target)]).exit_code == 0
     for damage in ("lost", "broken"):
@@ -408,7 +397,7 @@ def test_restore_replaces_a_database_lost_or_broken(
         restored = runner.invoke(args=["restore", "--yes", str(target)])
         assert restored.exit_code == 0, (damage, restored.output)
         with app.app_context():
-            assert snapshot() == saved, damage
+            assert database_snapshot(app) == saved, damage
 
 
 def test_backups_are_named_by_the_time_and_never_overwritten(
