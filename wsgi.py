@@ -5,7 +5,8 @@ import gc
 from carpool import create_app
 from carpool.services.roads import RoadGraphMissing, get_router
 
-app = create_app()
+# For serving only: the migrations' commands (and alembic) are the command line's.
+app = create_app(serving=True)
 
 # Load the region's road graph now, in gunicorn's master process when it preloads the
 # app (gunicorn.conf.py): the workers forked from it then share its memory.

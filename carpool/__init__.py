@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from . import commands, security
 from .charts import bar_chart
 from .config import load_config
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, bind_migrations, csrf, db, limiter, login_manager
 from .forms import WEEKDAY_CHOICES
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .paths import ROOT
@@ -22,9 +22,10 @@ from .services.roads import RoadGraphMissing, region_centre
 __all__ = ["create_app"]
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = False) -> Flask:
     """Application factory (flaskr style): configuration from the environment, or
-    ``test_config`` on top of it for the tests."""
+    ``test_config`` on top of it for the tests. ``serving``: for the web server
+    alone (``wsgi.py``), without the migrations' commands and their libraries."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -38,7 +39,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    if not serving:
+        bind_migrations(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     security.init_app(app)

@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 import click
-import flask_migrate
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
@@ -267,6 +266,8 @@ def load_places() -> None:
 def setup_demo() -> None:
     """Everything the demo needs, idempotent: translations compiled, database
     migrated, the Monaco region imported and its places loaded."""
+    import flask_migrate  # here only: see extensions.bind_migrations
+
     _pybabel("compile", "-d", "translations")
     flask_migrate.upgrade(directory=str(ROOT / "migrations"))
     if not Path(current_app.config["ROAD_GRAPH"]).is_file():

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from . import database  # noqa: F401  # SQLite connections set up as the site needs
+from .paths import ROOT
 
 if TYPE_CHECKING:
     from sqlalchemy.schema import SchemaItem
@@ -52,10 +52,17 @@ def in_this_database(
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(include_object=in_this_database)
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def bind_migrations(app: Flask) -> None:
+    """Flask-Migrate (``flask db``) on ``app``, imported here only: it brings alembic,
+    11 MB of every process that loads it, and a web worker never migrates."""
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(ROOT / "migrations"), include_object=in_this_database)
 
 
 #: Peers whose X-Forwarded-For is believed: a proxy on this machine (nginx in front of
