@@ -20,6 +20,7 @@ import math
 import os
 import re
 import resource
+import runpy
 import signal
 import socket
 import subprocess
@@ -149,6 +150,12 @@ def serve(env: Mapping[str, str], *, workers: int | None = None, port: int = 876
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def site_workers(env: Mapping[str, str]) -> int:
+    """How many workers ``gunicorn.conf.py`` runs with these extra environment variables."""
+    per_core = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))["workers_per_core"]
+    return int(per_core({**os.environ, **env})) * (os.cpu_count() or 1)
 
 
 def search_paths(queries: Sequence[SearchQuery]) -> list[str]:

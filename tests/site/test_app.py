@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import subprocess
 import sys
 
@@ -121,3 +122,23 @@ def test_the_web_server_serves_without_the_migrations_library(app: Flask) -> Non
     )
     assert command.returncode == 0, command.stderr
     assert "(head)" in command.stdout
+
+
+def test_gunicorn_runs_one_worker_a_core_unless_workers_wait_for_another_machine(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for name in ("CARPOOL_WORKERS", "DATABASE_URL", "ROUTER_BACKEND", "OSRM_URL", "GEOCODER"):
+        monkeypatch.delenv(name, raising=False)
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    per_core = conf["workers_per_core"]
+    assert conf["workers"] == os.cpu_count()  # SQLite, the built-in router: the default
+    # Everything on this machine: one a core.
+    assert per_core({"DATABASE_URL": "sqlite:////srv/carpool/carpool.sqlite"}) == 1
+    assert per_core({"DATABASE_URL": "postgresql+psycopg://carpool@127.0.0.1:5432/carpool"}) == 1
+    assert per_core({"DATABASE_URL": "postgresql+psycopg:///carpool?host=/run/postgresql"}) == 1
+    assert per_core({"ROUTER_BACKEND": "osrm"}) == 1  # osrm-routed at its default, here
+    # A worker that waits for another machine: two a core.
+    assert per_core({"DATABASE_URL": "postgresql+psycopg://carpool@db.example.org/carpool"}) == 2
+    assert per_core({"ROUTER_BACKEND": "osrm", "OSRM_URL": "http://10.0.0.5:5001"}) == 2
+    assert per_core({"OSRM_URL": "http://10.0.0.5:5001"}) == 1  # not asked: the built-in router
+    assert per_core({"GEOCODER": "nominatim"}) == 2
+    monkeypatch.setenv("CARPOOL_WORKERS", "3")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 3

@@ -106,6 +106,10 @@ def test_dates_and_hours(app: Flask, driver: int) -> None:
         assert find(SearchQuery(pickup=pickup, dropoff=dropoff, day=day + timedelta(days=2))) == []
         flexible = find(SearchQuery(pickup=pickup, dropoff=dropoff, day=day + timedelta(days=2), flex_days=2))
         assert [r.trip_id for r in flexible] == [trip_id]
+        # Scored by the detour in minutes plus half the minutes from the asked day.
+        (on_the_day,) = find(SearchQuery(pickup=pickup, dropoff=dropoff, day=day))
+        assert on_the_day.score == pytest.approx(on_the_day.detour_s / 60)
+        assert flexible[0].score == pytest.approx(flexible[0].detour_s / 60 + 2 * 24 * 60 / 2)
         assert find(SearchQuery(pickup=pickup, dropoff=dropoff, day=day, time_from=time(10, 0))) == []
         in_hours = find(
             SearchQuery(pickup=pickup, dropoff=dropoff, day=day, time_from=time(7), time_to=time(9))
