@@ -3,37 +3,68 @@
 Each setting can be overridden on the command line or by GUNICORN_CMD_ARGS.
 """
 
+import ipaddress
 import multiprocessing
 import os
 import urllib.parse
+from collections.abc import Mapping
 
 bind = os.environ.get("CARPOOL_BIND", "127.0.0.1:8000")
 
 
-def workers_per_core(environment: dict[str, str]) -> int:
+def workers_per_core(environment: Mapping[str, str]) -> int:
     """A search keeps a core busy, in the worker and in the database (and router) it
     asks. When they are all on this machine, one worker per core answers the most: on
     100,000 trips at 50 clients, about a tenth more searches a second than two per
     core, with SQLite as with PostgreSQL beside it, and sooner at 1 and 10 clients
     (docs/PERFORMANCE.md). A worker that waits for another machine (a database or
-    OSRM server, the geocoder) leaves its core idle meanwhile: two per core."""
+    OSRM server, the geocoder) leaves its core idle meanwhile: two per core.
+    The settings are the site's (carpool/config.py), with its defaults."""
     osrm = environment.get("ROUTER_BACKEND", "builtin") == "osrm"
+    geocoder = environment.get("GEOCODER", "").strip().lower() == "nominatim"
     waits = (
-        _elsewhere(environment.get("DATABASE_URL", ""))
+        _database_elsewhere(environment)
         or (osrm and _elsewhere(environment.get("OSRM_URL", "http://127.0.0.1:5001")))
-        or bool(environment.get("GEOCODER"))
+        or geocoder
     )
     return 2 if waits else 1
 
 
+def _database_elsewhere(environment: Mapping[str, str]) -> bool:
+    """Whether DATABASE_URL names another machine: in its host, else in libpq's
+    ``host`` parameter or PGHOST (a path there is a socket on this machine)."""
+    url = environment.get("DATABASE_URL", "")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ",".join(urllib.parse.parse_qs(parts.query).get("host", []))
+    except ValueError:
+        return True  # unreadable here: as if elsewhere, the safe side for a waiting worker
+    if not host and url.startswith("postgresql"):
+        host = environment.get("PGHOST", "")
+    return any(h and not h.startswith("/") and _remote_host(h) for h in host.split(","))
+
+
 def _elsewhere(url: str) -> bool:
     """Whether a server's URL names another machine (no host: a file or a socket here)."""
-    return urllib.parse.urlsplit(url).hostname not in (None, "localhost", "127.0.0.1", "::1")
+    try:
+        host = urllib.parse.urlsplit(url).hostname
+    except ValueError:
+        return True
+    return host is not None and _remote_host(host)
 
 
-workers = int(
-    os.environ.get("CARPOOL_WORKERS", workers_per_core(dict(os.environ)) * multiprocessing.cpu_count())
-)
+def _remote_host(host: str) -> bool:
+    """Whether a host (a name or an address) is another machine than this one."""
+    if host.lower() == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a name: another machine's
+
+
+_chosen = os.environ.get("CARPOOL_WORKERS")
+workers = int(_chosen) if _chosen else workers_per_core(os.environ) * multiprocessing.cpu_count()
 # The app (and the region's road graph, see wsgi.py) is loaded once, before the
 # workers fork: its arrays are shared by them, page for page, instead of one copy each.
 preload_app = True

@@ -5,8 +5,9 @@ import gc
 from carpool import create_app
 from carpool.services.roads import RoadGraphMissing, get_router
 
-# For serving only: the migrations' commands (and alembic) are the command line's.
-app = create_app(serving=True)
+# For serving only: the migrations' commands (and alembic) are the command line's,
+# through ``flask --app carpool`` (not ``--app wsgi``, which has no ``db`` commands).
+app = create_app(migrations=False)
 
 # Load the region's road graph now, in gunicorn's master process when it preloads the
 # app (gunicorn.conf.py): the workers forked from it then share its memory.

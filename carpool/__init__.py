@@ -22,10 +22,11 @@ from .services.roads import RoadGraphMissing, region_centre
 __all__ = ["create_app"]
 
 
-def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = False) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, *, migrations: bool = True) -> Flask:
     """Application factory (flaskr style): configuration from the environment, or
-    ``test_config`` on top of it for the tests. ``serving``: for the web server
-    alone (``wsgi.py``), without the migrations' commands and their libraries."""
+    ``test_config`` on top of it for the tests. ``migrations``: with the ``flask db``
+    commands and their libraries; without, for processes that never migrate (the web
+    server's workers, ``wsgi.py``; the RQ workers, :mod:`carpool.tasks`)."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -39,7 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Fal
         app.config.from_mapping(test_config)
 
     db.init_app(app)
-    if not serving:
+    if migrations:
         bind_migrations(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)

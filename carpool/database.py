@@ -26,7 +26,7 @@ PostgreSQL's planner is given the costs of the site's server (``_POSTGRESQL``):
   the memory of its server, where 1.1 is the usual setting.
 - ``max_parallel_workers_per_gather = 0``: a search takes milliseconds, less than
   starting parallel workers costs, and the cores they would take are those of the
-  other searches (gunicorn runs two workers a core), which are many at once when
+  other searches (gunicorn runs a worker or two a core), which are many at once when
   the site is busy: the planner spread the busiest searches over three processes.
 
 A server set up otherwise by its administrator can be given its own in

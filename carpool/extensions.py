@@ -59,7 +59,7 @@ login_manager = LoginManager()
 
 def bind_migrations(app: Flask) -> None:
     """Flask-Migrate (``flask db``) on ``app``, imported here only: it brings alembic,
-    11 MB of every process that loads it, and a web worker never migrates."""
+    11 MB of every process that loads it, and the web and RQ workers never migrate."""
     from flask_migrate import Migrate
 
     Migrate(app, db, directory=str(ROOT / "migrations"), include_object=in_this_database)

@@ -97,8 +97,9 @@ def test_unexpected_errors_give_a_page_not_a_trace(app: Flask) -> None:
 
 
 def test_the_web_server_serves_without_the_migrations_library(app: Flask) -> None:
-    """wsgi.py's app (what gunicorn's workers run) leaves alembic out: 11 MB of every
-    worker's memory that serving never uses. The command line keeps ``flask db``."""
+    """wsgi.py's app (what gunicorn's workers run) and the RQ workers' leave alembic
+    out: 11 MB of every worker's memory that they never use. The command line keeps
+    ``flask db``."""
     environment = {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -106,13 +107,15 @@ def test_the_web_server_serves_without_the_migrations_library(app: Flask) -> Non
         "SECRET_KEY": "test",
     }
     probe = (
-        "import sys, wsgi\n"
-        "print(sorted({'alembic', 'flask_migrate'} & set(sys.modules)), 'migrate' in wsgi.app.extensions)"
+        "import sys, wsgi, carpool.tasks\n"
+        "worker = carpool.tasks._worker_app()\n"
+        "print(sorted({'alembic', 'flask_migrate'} & set(sys.modules)),"
+        " 'migrate' in wsgi.app.extensions, 'migrate' in worker.extensions)"
     )
     served = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
     )
-    assert served.stdout.split("\n")[-2] == "[] False"
+    assert served.stdout.splitlines()[-1] == "[] False False"
     command = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "carpool", "db", "current"],
         cwd=ROOT,
@@ -140,5 +143,13 @@ def test_gunicorn_runs_one_worker_a_core_unless_workers_wait_for_another_machine
     assert per_core({"ROUTER_BACKEND": "osrm", "OSRM_URL": "http://10.0.0.5:5001"}) == 2
     assert per_core({"OSRM_URL": "http://10.0.0.5:5001"}) == 1  # not asked: the built-in router
     assert per_core({"GEOCODER": "nominatim"}) == 2
+    assert per_core({"GEOCODER": "off"}) == 1  # the site asks no geocoder then
+    assert per_core({"DATABASE_URL": "postgresql+psycopg://carpool@127.0.0.2/carpool"}) == 1
+    assert per_core({"DATABASE_URL": "postgresql+psycopg://carpool@[::1]:5432/carpool"}) == 1
+    assert per_core({"DATABASE_URL": "postgresql+psycopg:///carpool?host=db.example.org"}) == 2
+    assert per_core({"DATABASE_URL": "postgresql+psycopg:///carpool", "PGHOST": "db.example.org"}) == 2
+    assert per_core({"DATABASE_URL": "postgresql+psycopg://u@[::1/carpool"}) == 2  # unreadable
+    # A number of one's own is taken as it is, whatever the rest says.
     monkeypatch.setenv("CARPOOL_WORKERS", "3")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@[::1/carpool")
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 3
