@@ -132,7 +132,8 @@ class SpaceTable:
         that map the old one (a running site's workers) keep reading it, as its files
         live on, unlinked, while they are mapped. Written over in place, its pages
         would change under them, or vanish (SIGBUS), and a process starting meanwhile
-        could map arrays of two tables.
+        could map arrays of two tables. If the new one cannot be put in place, the
+        old one is put back.
 
         Raises
         ------
@@ -151,7 +152,12 @@ class SpaceTable:
             (staging / "meta.json").write_text(json.dumps(meta))
             if folder.exists():
                 folder.rename(retired)
-            staging.rename(folder)
+            try:
+                staging.rename(folder)
+            except OSError:
+                if retired.exists() and not folder.exists():
+                    retired.rename(folder)  # the old table back: never none at all
+                raise
             shutil.rmtree(retired, ignore_errors=True)
         except OSError as error:
             shutil.rmtree(staging, ignore_errors=True)

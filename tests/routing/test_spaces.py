@@ -115,6 +115,30 @@ def test_a_table_saved_over_a_mapped_one_leaves_the_mapping_whole(
         other.save(tmp_path / "blocked" / "spaces")
 
 
+def test_a_table_that_cannot_be_put_in_place_leaves_the_old_one(
+    monaco_spaces: SpaceTable,
+    saint_barthelemy: RoadGraph,
+    monaco: RoadGraph,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = tmp_path / "region.spaces"
+    monaco_spaces.save(folder)
+    rename = Path.rename
+
+    def failing_for_the_new_table(self: Path, target: Path) -> Path:
+        if ".new-" in self.name:
+            raise OSError("disk failure")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing_for_the_new_table)
+    with pytest.raises(GraphFileError, match="disk failure"):
+        precompute_spaces(saint_barthelemy).save(folder)
+    monkeypatch.undo()
+    assert load_spaces(folder, graph=monaco).fingerprint == monaco.fingerprint
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["region.spaces"]
+
+
 def test_the_command_line_writes_them_beside_the_graph(
     monaco: RoadGraph, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
