@@ -20,37 +20,29 @@ def workers_per_core(environment: Mapping[str, str]) -> int:
     (docs/PERFORMANCE.md). A worker that waits for another machine (a database or
     OSRM server, the geocoder) leaves its core idle meanwhile: two per core.
     The settings are the site's (carpool/config.py), with its defaults."""
+    database = environment.get("DATABASE_URL", "")
+    libpq_host = environment.get("PGHOST", "") if database.startswith("postgresql") else ""
     osrm = environment.get("ROUTER_BACKEND", "builtin") == "osrm"
     geocoder = environment.get("GEOCODER", "").strip().lower() == "nominatim"
     waits = (
-        _database_elsewhere(environment)
+        _elsewhere(database, otherwise=libpq_host)
         or (osrm and _elsewhere(environment.get("OSRM_URL", "http://127.0.0.1:5001")))
         or geocoder
     )
     return 2 if waits else 1
 
 
-def _database_elsewhere(environment: Mapping[str, str]) -> bool:
-    """Whether DATABASE_URL names another machine: in its host, else in libpq's
-    ``host`` parameter or PGHOST (a path there is a socket on this machine)."""
-    url = environment.get("DATABASE_URL", "")
+def _elsewhere(url: str, *, otherwise: str = "") -> bool:
+    """Whether a server's URL names another machine: in its host, else in its ``host``
+    parameter (libpq's), else ``otherwise`` (PGHOST). No host, or a path (a socket),
+    is this machine; an unreadable URL counts as another, the safe side for a worker
+    that may wait."""
     try:
         parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ",".join(urllib.parse.parse_qs(parts.query).get("host", []))
-    except ValueError:
-        return True  # unreadable here: as if elsewhere, the safe side for a waiting worker
-    if not host and url.startswith("postgresql"):
-        host = environment.get("PGHOST", "")
-    return any(h and not h.startswith("/") and _remote_host(h) for h in host.split(","))
-
-
-def _elsewhere(url: str) -> bool:
-    """Whether a server's URL names another machine (no host: a file or a socket here)."""
-    try:
-        host = urllib.parse.urlsplit(url).hostname
+        host = parts.hostname or ",".join(urllib.parse.parse_qs(parts.query).get("host", [])) or otherwise
     except ValueError:
         return True
-    return host is not None and _remote_host(host)
+    return any(h and not h.startswith("/") and _remote_host(h) for h in host.split(","))
 
 
 def _remote_host(host: str) -> bool:

@@ -29,7 +29,7 @@ bp = Blueprint("trips", __name__, url_prefix="/trips")
 
 
 def _cents(amount: Decimal | None) -> int | None:
-    return None if amount is None else int((amount * 100).to_integral_value())
+    return None if amount is None else trips.cents(amount)
 
 
 def _field(form: TripFieldsForm, name: str):  # type: ignore[no-untyped-def]

@@ -37,20 +37,8 @@ from flask_babel import lazy_gettext as _l
 from . import accounts, trips
 from .messages import ServiceError
 
-__all__ = ["COLUMNS", "REQUIRED", "ImportReport", "TripFileError", "import_csv"]
+__all__ = ["REQUIRED", "ImportReport", "TripFileError", "import_csv"]
 
-COLUMNS = (
-    "driver",
-    "origin",
-    "destination",
-    "day",
-    "time",
-    "seats",
-    "detour_min",
-    "contribution",
-    "stopovers",
-    "comment",
-)
 REQUIRED = frozenset({"driver", "origin", "destination", "day", "time", "seats"})
 #: The publishing form's default detour.
 DEFAULT_DETOUR_MIN = 10
@@ -192,4 +180,4 @@ def _cents(amount: str) -> int | None:
     value = Decimal(amount.replace(",", "."))
     if not value.is_finite():
         raise ValueError(amount)
-    return int(value * 100)
+    return trips.cents(value)

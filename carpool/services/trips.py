@@ -47,6 +47,7 @@ __all__ = [
     "amend",
     "cancel",
     "cell_rows",
+    "cents",
     "contribution_ceiling_cents",
     "current_draft",
     "draft_from_form",
@@ -160,6 +161,18 @@ def suggested_contribution_cents(length_m: float) -> int:
     nearest = (_per_km_cents(length_m, "CONTRIBUTION_PER_KM") / 50).quantize(Decimal(1), ROUND_HALF_UP)
     at_most = Decimal(contribution_ceiling_cents(length_m) // 50)
     return int(min(nearest, at_most)) * 50
+
+
+def cents(amount: Decimal) -> int:
+    """An amount typed in the currency's units (a contribution of ``7.50``) in whole
+    cents, to the nearest: as the publishing form and a file of trips give it.
+
+    Examples
+    --------
+    >>> cents(Decimal("7.50")), cents(Decimal("7.509"))
+    (750, 751)
+    """
+    return int((amount * 100).to_integral_value())
 
 
 def contribution_ceiling_cents(length_m: float) -> int:

@@ -8,6 +8,7 @@ import runpy
 import subprocess
 import sys
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -127,7 +128,9 @@ def test_the_web_server_serves_without_the_migrations_library(app: Flask) -> Non
     assert "(head)" in command.stdout
 
 
-def test_gunicorn_runs_one_worker_a_core_unless_workers_wait_for_another_machine(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_gunicorn_runs_one_worker_a_core_unless_workers_wait_for_another_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for name in ("CARPOOL_WORKERS", "DATABASE_URL", "ROUTER_BACKEND", "OSRM_URL", "GEOCODER"):
         monkeypatch.delenv(name, raising=False)
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
