@@ -28,6 +28,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from carpool.database import planner_options
+
 SRID = sql.Literal(3763)  # ETRS89 / Portugal TM06: metres, so ST_DWithin on geometry is in metres
 
 
@@ -55,7 +57,7 @@ def connect(database_url: str) -> psycopg.Connection:
     return psycopg.connect(
         scheme.split("+")[0] + sep + rest,
         autocommit=True,
-        options="-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0",
+        options=planner_options(),
     )
 
 

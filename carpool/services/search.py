@@ -552,7 +552,20 @@ class _Shown:
     destination: str
 
 
-#: What :func:`_shown` reads of the trips and their drivers, built once.
+def _stop_name(*, last: bool) -> Any:
+    """The name of a trip's first or last stop, as a column of a query of trips."""
+    position = TripStop.position.desc() if last else TripStop.position
+    return (
+        select(TripStop.name)
+        .where(TripStop.trip_id == Trip.id)
+        .order_by(position)
+        .limit(1)
+        .correlate(Trip)
+        .scalar_subquery()
+    )
+
+
+#: What :func:`_shown` reads of the trips, their drivers and their ends, built once.
 _SHOWN = (
     select(
         Trip.id,
@@ -562,6 +575,8 @@ _SHOWN = (
         Trip.length_m,
         Trip.currency,
         Trip.seats,
+        _stop_name(last=False),
+        _stop_name(last=True),
     )
     .join(User, User.id == Trip.driver_id)
     .where(Trip.id.in_(bindparam("ids", expanding=True)))
@@ -569,16 +584,12 @@ _SHOWN = (
 
 
 def _shown(ids: Sequence[int]) -> dict[int, _Shown]:
-    """For the passing trips ``ids``, what their results show, in two queries of plain
+    """For the passing trips ``ids``, what their results show, in one query of plain
     rows (no trip or member loaded): a page shows up to a hundred."""
-    ends = {trip_id: (names[0], names[-1]) for trip_id, names in _stops_of(ids, TripStop.name).items()}
     rows = db.session.execute(_SHOWN, {"ids": list(ids)})
     return {
-        trip_id: _Shown(
-            User.shown_name(name, deleted_at), contribution, length_m, currency, seats, *ends[trip_id]
-        )
-        for trip_id, name, deleted_at, contribution, length_m, currency, seats in rows
-        if trip_id in ends
+        trip_id: _Shown(User.shown_name(name, deleted_at), contribution, length_m, currency, seats, *ends)
+        for trip_id, name, deleted_at, contribution, length_m, currency, seats, *ends in rows
     }
 
 

@@ -45,20 +45,23 @@ def test_sqlite_readers_do_not_wait_for_a_writer(app: Flask) -> None:
 
 
 def test_postgresql_plans_for_the_sites_server(app: Flask) -> None:
-    """PostgreSQL's planner is told that its pages are on an SSD or in memory, unless
-    the connection's own options say otherwise."""
+    """PostgreSQL's planner is told that its pages are in memory, and plans each
+    statement for its values, unless the connection's own options say otherwise."""
     from sqlalchemy import create_engine
 
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("PostgreSQL's planner; SQLite has no such setting")  # CI runs both
         with db.engine.connect() as connection:
-            assert connection.exec_driver_sql("SHOW random_page_cost").scalar() == "1.1"
+            assert connection.exec_driver_sql("SHOW seq_page_cost").scalar() == "0.1"
+            assert connection.exec_driver_sql("SHOW random_page_cost").scalar() == "0.11"
+            assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
             assert connection.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
         own = create_engine(db.engine.url, connect_args={"options": "-c random_page_cost=3"})
         try:
             with own.connect() as connection:
                 assert connection.exec_driver_sql("SHOW random_page_cost").scalar() == "3"
+                assert connection.exec_driver_sql("SHOW seq_page_cost").scalar() == "0.1"
                 assert connection.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
         finally:
             own.dispose()

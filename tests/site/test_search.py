@@ -18,7 +18,7 @@ from carpool.services.roads import forget_route, get_router
 from carpool.services.search import SearchError, SearchQuery, find, leg_price_cents
 from carpool.services.trips import StopInput, TripError, contribution_ceiling_cents, publish
 from routing import Legs, LegsBatch
-from tests.site.test_trips import LARVOTTO, PALACE, TOMORROW, draft
+from tests.site.test_trips import CASINO, LARVOTTO, PALACE, TOMORROW, draft
 
 CAP_D_AIL = StopInput("Cap-d'Ail", 43.7223, 7.4063)
 BEAUSOLEIL = StopInput("Beausoleil", 43.7435, 7.4225)
@@ -75,10 +75,12 @@ def publish_random_trips(driver: int, rng: np.random.Generator, count: int = 25,
 def test_finds_a_trip_from_points_on_its_route(app: Flask, driver: int) -> None:
     pickup, dropoff = on_the_way(app)
     with app.app_context():
-        trip_id = publish(driver, draft(max_detour_min=2))
+        trip_id = publish(driver, draft(max_detour_min=2, stopovers=(CASINO,)))
         results = find(SearchQuery(pickup=pickup, dropoff=dropoff, day=TOMORROW.date()))
         assert [r.trip_id for r in results] == [trip_id]
         result = results[0]
+        # The trip's own ends, not its stopover.
+        assert (result.trip_from, result.trip_to) == ("Monaco-Ville", "Larvotto")
         assert result.detour_s < 120
         assert TOMORROW <= result.pickup_at < result.dropoff_at < TOMORROW + timedelta(hours=1)
         assert result.driver_name == "Camille" and result.seats_left == 3
