@@ -4,11 +4,14 @@ passenger's pickup and then of the drop-off, departing in a time window. Each ro
 one ``LineString`` in EPSG:3763 (Portugal TM06, metres) with a GiST index; a search is
 one prepared query.
 
-Plan (EXPLAIN ANALYZE, 2,000 Porto routes; the generic plan of the prepared statement
-too): ``Index Scan using <table>_geom_gist`` with ``Index Cond: ((geom && st_expand(pickup,
-r)) AND (geom && st_expand(dropoff, r)))``, a ``Filter`` re-checking the time window,
-both ``st_dwithin`` and the ``st_linelocatepoint`` order (about 100 rows read for 5 kept),
-then a ``Sort``. The btree on ``departure_at`` goes unused at a day's window.
+Plan (EXPLAIN ANALYZE, 2,000 Porto routes): ``Index Scan using <table>_geom_gist`` with
+``Index Cond: ((geom && st_expand(pickup, r)) AND (geom && st_expand(dropoff, r)))``, a
+``Filter`` re-checking the time window, both ``st_dwithin`` and the ``st_linelocatepoint``
+order (about 100 rows read for 5 kept), then a ``Sort``. The btree on ``departure_at``
+goes unused at a day's window. At 100,000 routes (``bench/search.py``), 54 of 60 random
+searches AND the GiST's bitmap with the btree's (``BitmapAnd``), the 6 others scan the
+GiST alone: the same plans with the site's planner settings as with
+``random_page_cost = 1.1`` alone.
 
 Needs PostgreSQL with PostGIS on the server (Debian: ``apt-get install
 postgresql-15-postgis-3``); the extension is created if missing. Demo on porto.graph::
@@ -27,6 +30,10 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+
+# Run as a script, this folder comes first on sys.path, where bench/routing.py would
+# stand for the routing package that carpool imports.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from carpool.database import planner_options
 
@@ -177,8 +184,8 @@ def prefilter(
         by pickup + drop-off distance to the route, then departure, then id.
     """
     # prepare=True: a server-side prepared statement from the first call on (psycopg keys it
-    # by the query text, per connection), parsed once; PostgreSQL still chooses a custom or
-    # a generic plan at each execution (here custom, ~0.2 ms of planning; both use the GiST).
+    # by the query text, per connection), parsed once; planned for each request's values, as
+    # the site's searches are (plan_cache_mode = force_custom_plan; ~0.2 ms of planning).
     rows = connection.execute(_query(table), _params(request, radius_m), prepare=True).fetchall()
     return [row[0] for row in rows]
 
@@ -226,7 +233,6 @@ def demo(database_url: str, graph_path: str = "porto.graph", *, trips: int = 2_0
     >= 3 km apart on a random day; timed at 1,000 m, then checked and EXPLAINed."""
     import numpy as np
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from routing import Router, RoutingError, load_graph
     from routing.distance import geodesic_m
 

@@ -590,6 +590,7 @@ def _shown(ids: Sequence[int]) -> dict[int, _Shown]:
     return {
         trip_id: _Shown(User.shown_name(name, deleted_at), contribution, length_m, currency, seats, *ends)
         for trip_id, name, deleted_at, contribution, length_m, currency, seats, *ends in rows
+        if None not in ends  # a trip without stops, which publishing never leaves
     }
 
 

@@ -57,11 +57,15 @@ def test_postgresql_plans_for_the_sites_server(app: Flask) -> None:
             assert connection.exec_driver_sql("SHOW random_page_cost").scalar() == "0.11"
             assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
             assert connection.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
-        own = create_engine(db.engine.url, connect_args={"options": "-c random_page_cost=3"})
-        try:
-            with own.connect() as connection:
-                assert connection.exec_driver_sql("SHOW random_page_cost").scalar() == "3"
-                assert connection.exec_driver_sql("SHOW seq_page_cost").scalar() == "0.1"
-                assert connection.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
-        finally:
-            own.dispose()
+        # Either spelling PostgreSQL reads; the two page costs go together, so the other
+        # one is the server's own (1 by default), not the site's 0.1.
+        for options in ("-c random_page_cost=3", "--random-page-cost=3"):
+            own = create_engine(db.engine.url, connect_args={"options": options})
+            try:
+                with own.connect() as connection:
+                    assert connection.exec_driver_sql("SHOW random_page_cost").scalar() == "3"
+                    assert connection.exec_driver_sql("SHOW seq_page_cost").scalar() == "1"
+                    assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+                    assert connection.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
+            finally:
+                own.dispose()
