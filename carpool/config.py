@@ -21,10 +21,12 @@ _DEFAULTS: dict[str, Any] = {
     # Who computes times and routes: "builtin" (the routing core's own contraction
     # hierarchy on ROAD_GRAPH) or "osrm" (an osrm-routed server at OSRM_URL, prepared
     # from the same extract as ROAD_GRAPH; see docs/OSRM.md). Points are snapped on
-    # ROAD_GRAPH either way. OSRM_TIMEOUT: seconds to wait for each of its answers.
+    # ROAD_GRAPH either way. OSRM_TIMEOUT: seconds to wait for each of its answers;
+    # OSRM_MAX_TABLE_SIZE: the server's --max-table-size (larger tables are asked in parts).
     "ROUTER_BACKEND": "builtin",
     "OSRM_URL": "http://127.0.0.1:5001",
     "OSRM_TIMEOUT": 10.0,
+    "OSRM_MAX_TABLE_SIZE": 100,
     # Side of the search index's cells: smaller reads fewer trips per search and
     # stores more rows per trip. Run 'flask trips reindex' after changing it.
     "SEARCH_CELL_M": 5_000.0,
@@ -127,6 +129,7 @@ _NUMBERS = {
     "ROUTE_CACHE_DAYS": float,
     "GEOCODER_TIMEOUT": float,
     "OSRM_TIMEOUT": float,
+    "OSRM_MAX_TABLE_SIZE": int,
     "MAIL_PORT": int,
     "MAX_CONTENT_LENGTH": int,
     "LATE_CANCELLATION_HOURS": int,

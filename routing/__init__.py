@@ -41,13 +41,14 @@ from .errors import (
 from .graph import LatLon, RoadGraph, build_graph, load_graph
 from .matching import Insertions, Legs, LegsBatch, Match, pack_legs
 from .osm import Place
-from .osrm import DEFAULT_OSRM_TIMEOUT_S, OsrmRouter
+from .osrm import DEFAULT_OSRM_MAX_TABLE_SIZE, DEFAULT_OSRM_TIMEOUT_S, OsrmRouter
 from .router import Route, Router
 from .spaces import SpaceTable, load_spaces, precompute_spaces, spaces_path
 
 __all__ = [
     "ALL_SUBCELLS",
     "DEFAULT_CELL_M",
+    "DEFAULT_OSRM_MAX_TABLE_SIZE",
     "DEFAULT_OSRM_TIMEOUT_S",
     "SUBCELLS_PER_SIDE",
     "CellSpan",

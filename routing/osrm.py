@@ -20,11 +20,13 @@ asked for times, lengths and geometries between those nodes' coordinates.
   consecutive nodes need not be joined by one edge of the graph, but every node lies
   on the road OSRM drives and the times follow the trip's own clock: what
   :func:`routing.route_cells` (and the corridor code, which reads ``coords``) needs.
-- :meth:`OsrmRouter.match_many` is one request to the ``table`` service (sources: the
-  trips' stops but their last, the pickup and the drop-off; destinations: the stops
-  but the first, the pickup and the drop-off), fed to the built-in router's insertion
-  rule, so detours are computed exactly as :class:`routing.Router` computes them,
-  with OSRM's times.
+- :meth:`OsrmRouter.match_many` asks the ``table`` service for the times from every
+  leg's start to the pickup and the drop-off, and from those two to every leg's end
+  (two thin tables: for a search's thousand candidates, two thousand times each, not
+  a million between every stop), fed to the built-in router's insertion rule, so
+  detours are computed exactly as :class:`routing.Router` computes them, with OSRM's
+  times. A table larger than the server takes (osrm-routed's ``--max-table-size``:
+  at most its square of times a request) is asked in parts.
 
 :func:`routing.detour_cells` still explores the graph's own times around each leg:
 where OSRM's times differ from the graph's a lot, the search index may list a few
@@ -63,10 +65,13 @@ from .matching import (
 )
 from .router import Route
 
-__all__ = ["DEFAULT_OSRM_TIMEOUT_S", "OsrmRouter"]
+__all__ = ["DEFAULT_OSRM_MAX_TABLE_SIZE", "DEFAULT_OSRM_TIMEOUT_S", "OsrmRouter"]
 
 #: Seconds to wait for an answer from the server.
 DEFAULT_OSRM_TIMEOUT_S: Final[float] = 10.0
+#: osrm-routed's own default ``--max-table-size``: a ``table`` request may ask for at
+#: most its square of times (sources × destinations), else the server answers TooBig.
+DEFAULT_OSRM_MAX_TABLE_SIZE: Final[int] = 100
 _INF: Final[float] = float("inf")
 #: OSRM's coordinates have 6 decimals (11 cm): a point this close to a node is the node.
 _SAME_NODE_M: Final[float] = 1.0
@@ -88,11 +93,14 @@ class OsrmRouter(BatchMatching):
     profile : str, optional
         The profile name in the request's path (osrm-routed serves one profile, whatever
         the name).
+    max_table_size : int, optional
+        The server's ``--max-table-size``: larger tables are asked in parts.
 
     Raises
     ------
     ValueError
-        For an address that is not http(s) or a timeout that is not a positive number.
+        For an address that is not http(s), or a timeout or a table size that is not a
+        positive number.
 
     Examples
     --------
@@ -121,17 +129,21 @@ class OsrmRouter(BatchMatching):
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
         timeout_s: float = DEFAULT_OSRM_TIMEOUT_S,
         profile: str = "driving",
+        max_table_size: int = DEFAULT_OSRM_MAX_TABLE_SIZE,
     ) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"the OSRM address must be http:// or https://, not {url!r}")
         if isinstance(timeout_s, bool) or not (isinstance(timeout_s, Real) and timeout_s > 0):
             raise ValueError(f"timeout_s must be a positive number of seconds, not {timeout_s!r}")
+        if isinstance(max_table_size, bool) or not (isinstance(max_table_size, int) and max_table_size > 1):
+            raise ValueError(f"max_table_size must be a whole number above 1, not {max_table_size!r}")
         self.graph: RoadGraph = graph
         self.url: str = url.rstrip("/")
         self.max_snap_m: float = max_snap_m
         self.timeout_s: float = float(timeout_s)
         self.profile: str = profile
+        self.max_table_size: int = max_table_size
 
     # -- public API ---------------------------------------------------------------
 
@@ -244,7 +256,8 @@ class OsrmRouter(BatchMatching):
         self, batch: LegsBatch, pickup: LatLon, dropoff: LatLon, *, max_detour_s: float | ArrayLike
     ) -> Insertions:
         """:meth:`match_many` for trips given end to end, each with its own limit, as
-        arrays (see :meth:`routing.Router.insert_batch`), with one ``table`` request.
+        arrays (see :meth:`routing.Router.insert_batch`), with two thin tables (see
+        the module's text).
 
         Raises
         ------
@@ -261,9 +274,9 @@ class OsrmRouter(BatchMatching):
             return insert_all(batch, LegTimes.of_no_leg(), a, b, max_detour_s=limits)
         starts = batch.leg_starts()
         leg_from, leg_to = batch.stops[starts].tolist(), batch.stops[starts + 1].tolist()
-        sources = sorted(set(leg_from) | {a, b})
-        targets = sorted(set(leg_to) | {a, b})
-        times, lengths = self._table(sources, targets)
+        # Only the times to and from the passenger's two points (a to b among them).
+        towards, towards_length = self._table(sorted(set(leg_from) | {a}), [a, b])
+        away, away_length = self._table([a, b], sorted(set(leg_to)))
 
         def column(table: dict[int, dict[int, float]], ends: list[int], p: int) -> NDArray[np.float64]:
             return np.array([table[s][p] for s in ends], dtype=np.float64)
@@ -272,13 +285,13 @@ class OsrmRouter(BatchMatching):
             return np.array([table[p][t] for t in ends], dtype=np.float64)
 
         leg_times = LegTimes(
-            to_a=column(times, leg_from, a),
-            to_b=column(times, leg_from, b),
-            from_a=row(times, a, leg_to),
-            from_b=row(times, b, leg_to),
-            to_b_length_m=column(lengths, leg_from, b),
-            from_a_length_m=row(lengths, a, leg_to),
-            a_to_b=(times[a][b], lengths[a][b]),
+            to_a=column(towards, leg_from, a),
+            to_b=column(towards, leg_from, b),
+            from_a=row(away, a, leg_to),
+            from_b=row(away, b, leg_to),
+            to_b_length_m=column(towards_length, leg_from, b),
+            from_a_length_m=row(away_length, a, leg_to),
+            a_to_b=(towards[a][b], towards_length[a][b]),
         )
         return insert_all(batch, leg_times, a, b, max_detour_s=limits)
 
@@ -288,7 +301,29 @@ class OsrmRouter(BatchMatching):
         self, sources: Sequence[int], targets: Sequence[int]
     ) -> tuple[dict[int, dict[int, float]], dict[int, dict[int, float]]]:
         """Times and lengths from every source node to every target node (infinite
-        where no road joins them), as ``times[source][target]``."""
+        where no road joins them), as ``times[source][target]``: in one request, or
+        in parts of the longer list where the server would refuse it whole."""
+        most = self.max_table_size**2
+        if len(sources) * len(targets) <= most:
+            return self._table_request(sources, targets)
+        times: dict[int, dict[int, float]] = {s: {} for s in sources}
+        lengths: dict[int, dict[int, float]] = {s: {} for s in sources}
+        by_sources = len(sources) >= len(targets)
+        longer, other = (sources, targets) if by_sources else (targets, sources)
+        step = max(1, most // len(other))
+        for i in range(0, len(longer), step):
+            part = longer[i : i + step]
+            asked = (part, targets) if by_sources else (sources, part)
+            part_times, part_lengths = self._table(*asked)
+            for s, values in part_times.items():
+                times[s].update(values)
+                lengths[s].update(part_lengths[s])
+        return times, lengths
+
+    def _table_request(
+        self, sources: Sequence[int], targets: Sequence[int]
+    ) -> tuple[dict[int, dict[int, float]], dict[int, dict[int, float]]]:
+        """:meth:`_table` in one request to the ``table`` service."""
         nodes = sorted(set(sources) | set(targets))
         index = {node: i for i, node in enumerate(nodes)}
         if len(nodes) == 1:

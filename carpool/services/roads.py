@@ -79,8 +79,13 @@ def _make_router(graph: RoadGraph, path: Path) -> Router | OsrmRouter:
     if backend == "builtin":
         return Router(graph, max_snap_m=config["MAX_SNAP_M"], spaces=_spaces(graph, path))
     if backend == "osrm":
-        timeout_s = float(config["OSRM_TIMEOUT"])
-        return OsrmRouter(graph, config["OSRM_URL"], max_snap_m=config["MAX_SNAP_M"], timeout_s=timeout_s)
+        return OsrmRouter(
+            graph,
+            config["OSRM_URL"],
+            max_snap_m=config["MAX_SNAP_M"],
+            timeout_s=float(config["OSRM_TIMEOUT"]),
+            max_table_size=int(config["OSRM_MAX_TABLE_SIZE"]),
+        )
     raise ValueError(f"ROUTER_BACKEND must be 'builtin' or 'osrm', not {backend!r}")
 
 

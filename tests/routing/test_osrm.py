@@ -10,17 +10,21 @@ length / ours median 1.00 (0.81-1.03). On the clear routes below, times agree wi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import socket
 import time
+import urllib.error
 import urllib.request
 
+import numpy as np
 import pytest
 
 from routing import (
     LatLon,
     Match,
+    NoRouteError,
     OsrmRouter,
     PointOutOfAreaError,
     RoadGraph,
@@ -280,3 +284,41 @@ def test_settings_are_checked(monaco: RoadGraph) -> None:
     for timeout in (0, -1, True, "5"):
         with pytest.raises(ValueError, match="timeout_s"):
             OsrmRouter(monaco, "http://127.0.0.1:5000", timeout_s=timeout)  # type: ignore[arg-type]
+    for size in (0, 1, 2.5, True, "100"):
+        with pytest.raises(ValueError, match="max_table_size"):
+            OsrmRouter(monaco, "http://127.0.0.1:5000", max_table_size=size)  # type: ignore[arg-type]
+
+
+# -- tables larger than the server takes ------------------------------------------------
+
+
+def test_a_search_over_hundreds_of_trips_fits_the_servers_table_size(
+    osrm: OsrmRouter, monaco: RoadGraph, monaco_router: Router, osrm_url: str
+) -> None:
+    """The test server runs with osrm-routed's default --max-table-size (100: 10,000
+    times a request). A search over 250 trips between distinct places needs about
+    500 of their stops: asked as one square table of every stop (250,000 times) the
+    server refused it (TooBig); the thin tables hold 500 times each. Asked in parts
+    of at most 25 times (max_table_size=5), the answer is the same."""
+    rng = np.random.default_rng(4)
+    nodes = rng.choice(monaco.node_count, size=(400, 2), replace=False)
+    routes = []
+    for s, t in nodes.tolist():
+        with contextlib.suppress(NoRouteError):
+            routes.append(monaco_router.route(monaco.node_latlon(s), monaco.node_latlon(t)))
+        if len(routes) == 250:
+            break
+    assert len(routes) == 250 and len({r.stops[0] for r in routes}) > 200
+    pickup, dropoff = (43.7355, 7.4210), (43.7440, 7.4300)
+    whole = osrm.match_many(routes, pickup, dropoff, max_detour_s=600)
+    in_parts = OsrmRouter(monaco, osrm_url, max_table_size=5).match_many(
+        routes, pickup, dropoff, max_detour_s=600
+    )
+    assert whole == in_parts
+    assert 0 < sum(m is not None for m in whole) < len(routes)
+    # What the server refuses: one table of every stop.
+    square = sorted({s for r in routes for s in r.stops})
+    places = ";".join(f"{lon:.7f},{lat:.7f}" for lat, lon in map(monaco.node_latlon, square))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{osrm_url}/table/v1/driving/{places}")
+    assert json.load(refused.value)["code"] == "TooBig"
