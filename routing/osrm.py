@@ -26,7 +26,8 @@ asked for times, lengths and geometries between those nodes' coordinates.
   a million between every stop), fed to the built-in router's insertion rule, so
   detours are computed exactly as :class:`routing.Router` computes them, with OSRM's
   times. A table larger than the server takes (osrm-routed's ``--max-table-size``:
-  at most its square of times a request) is asked in parts.
+  at most its square of times a request; and about a thousand coordinates, the
+  longest request it reads) is asked in parts.
 
 :func:`routing.detour_cells` still explores the graph's own times around each leg:
 where OSRM's times differ from the graph's a lot, the search index may list a few
@@ -72,6 +73,9 @@ DEFAULT_OSRM_TIMEOUT_S: Final[float] = 10.0
 #: osrm-routed's own default ``--max-table-size``: a ``table`` request may ask for at
 #: most its square of times (sources × destinations), else the server answers TooBig.
 DEFAULT_OSRM_MAX_TABLE_SIZE: Final[int] = 100
+#: Coordinates in one request: osrm-routed closes the connection on a request of more
+#: than about 24 KB (Monaco: 1,100 coordinates were answered, 1,200 were not).
+_MOST_COORDINATES: Final[int] = 800
 _INF: Final[float] = float("inf")
 #: OSRM's coordinates have 6 decimals (11 cm): a point this close to a node is the node.
 _SAME_NODE_M: Final[float] = 1.0
@@ -302,15 +306,17 @@ class OsrmRouter(BatchMatching):
     ) -> tuple[dict[int, dict[int, float]], dict[int, dict[int, float]]]:
         """Times and lengths from every source node to every target node (infinite
         where no road joins them), as ``times[source][target]``: in one request, or
-        in parts of the longer list where the server would refuse it whole."""
+        in parts of the longer list where the server would refuse it whole (more
+        times than its table size allows, or too long a request)."""
         most = self.max_table_size**2
-        if len(sources) * len(targets) <= most:
+        coordinates = len(set(sources) | set(targets))
+        if len(sources) * len(targets) <= most and coordinates <= _MOST_COORDINATES:
             return self._table_request(sources, targets)
         times: dict[int, dict[int, float]] = {s: {} for s in sources}
         lengths: dict[int, dict[int, float]] = {s: {} for s in sources}
         by_sources = len(sources) >= len(targets)
         longer, other = (sources, targets) if by_sources else (targets, sources)
-        step = max(1, most // len(other))
+        step = max(1, min(most // len(other), _MOST_COORDINATES - len(other)))
         for i in range(0, len(longer), step):
             part = longer[i : i + step]
             asked = (part, targets) if by_sources else (sources, part)

@@ -23,6 +23,8 @@ import pytest
 
 from routing import (
     LatLon,
+    Legs,
+    LegsBatch,
     Match,
     NoRouteError,
     OsrmRouter,
@@ -322,3 +324,27 @@ def test_a_search_over_hundreds_of_trips_fits_the_servers_table_size(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{osrm_url}/table/v1/driving/{places}")
     assert json.load(refused.value)["code"] == "TooBig"
+
+
+def test_more_stops_than_one_request_can_name_are_asked_in_parts(
+    osrm: OsrmRouter, monaco: RoadGraph, osrm_url: str
+) -> None:
+    """osrm-routed closes the connection on a request of more than about 24 KB (1,200
+    coordinates): 1,000 trips from distinct nodes are asked in two requests, with
+    the same answer as in parts of at most 9 times (max_table_size=3)."""
+    rng = np.random.default_rng(5)
+    starts = rng.choice(monaco.node_count, size=1_000, replace=False).tolist()
+    ends = rng.choice(monaco.node_count, size=1_000).tolist()
+    batch = LegsBatch.of(
+        [
+            Legs(stops=(s, t), leg_time_s=(600.0,), leg_length_m=(5_000.0,))
+            for s, t in zip(starts, ends, strict=True)
+        ]
+    )
+    pickup, dropoff = (43.7355, 7.4210), (43.7440, 7.4300)
+    whole = osrm.insert_batch(batch, pickup, dropoff, max_detour_s=600)
+    in_parts = OsrmRouter(monaco, osrm_url, max_table_size=3).insert_batch(
+        batch, pickup, dropoff, max_detour_s=600
+    )
+    assert np.array_equal(whole.detour_s, in_parts.detour_s) and np.array_equal(whole.fits, in_parts.fits)
+    assert np.isfinite(whole.detour_s).sum() > 900
