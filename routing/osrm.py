@@ -26,8 +26,8 @@ asked for times, lengths and geometries between those nodes' coordinates.
   a million between every stop), fed to the built-in router's insertion rule, so
   detours are computed exactly as :class:`routing.Router` computes them, with OSRM's
   times. A table larger than the server takes (osrm-routed's ``--max-table-size``:
-  at most its square of times a request; and about a thousand coordinates, the
-  longest request it reads) is asked in parts.
+  at most its square of times a request), or that would make a request longer than
+  8 KB, is asked in parts, one after another.
 
 :func:`routing.detour_cells` still explores the graph's own times around each leg:
 where OSRM's times differ from the graph's a lot, the search index may list a few
@@ -73,9 +73,10 @@ DEFAULT_OSRM_TIMEOUT_S: Final[float] = 10.0
 #: osrm-routed's own default ``--max-table-size``: a ``table`` request may ask for at
 #: most its square of times (sources × destinations), else the server answers TooBig.
 DEFAULT_OSRM_MAX_TABLE_SIZE: Final[int] = 100
-#: Coordinates in one request: osrm-routed closes the connection on a request of more
-#: than about 24 KB (Monaco: 1,100 coordinates were answered, 1,200 were not).
-_MOST_COORDINATES: Final[int] = 800
+#: The longest request sent, in bytes: a reverse proxy's usual limit of a request line
+#: (nginx: 8 KB), under osrm-routed's own (its default --max-header-size, about
+#: 24 KB: 1,100 coordinates of Monaco were answered, 1,200 were not).
+_LONGEST_REQUEST: Final[int] = 8_000
 _INF: Final[float] = float("inf")
 #: OSRM's coordinates have 6 decimals (11 cm): a point this close to a node is the node.
 _SAME_NODE_M: Final[float] = 1.0
@@ -306,43 +307,38 @@ class OsrmRouter(BatchMatching):
     ) -> tuple[dict[int, dict[int, float]], dict[int, dict[int, float]]]:
         """Times and lengths from every source node to every target node (infinite
         where no road joins them), as ``times[source][target]``: in one request, or
-        in parts of the longer list where the server would refuse it whole (more
-        times than its table size allows, or too long a request)."""
-        most = self.max_table_size**2
-        coordinates = len(set(sources) | set(targets))
-        if len(sources) * len(targets) <= most and coordinates <= _MOST_COORDINATES:
-            return self._table_request(sources, targets)
+        the longer list in halves where the server would refuse it whole (more times
+        than its table size allows, or too long a request)."""
+        if len(sources) * len(targets) <= self.max_table_size**2:
+            nodes = sorted(set(sources) | set(targets))
+            index = {node: i for i, node in enumerate(nodes)}
+            if len(nodes) == 1:
+                nodes *= 2  # OSRM asks for two coordinates at least
+            options = {
+                "sources": ";".join(str(index[s]) for s in sources),
+                "destinations": ";".join(str(index[t]) for t in targets),
+                "annotations": "duration,distance",
+            }
+            address = self._address("table", nodes, options)
+            if len(address) <= _LONGEST_REQUEST or len(sources) == len(targets) == 1:
+                return self._table_answer(self._answer("table", nodes, address), sources, targets)
+        by_sources = len(sources) >= len(targets)
+        longer = sources if by_sources else targets
         times: dict[int, dict[int, float]] = {s: {} for s in sources}
         lengths: dict[int, dict[int, float]] = {s: {} for s in sources}
-        by_sources = len(sources) >= len(targets)
-        longer, other = (sources, targets) if by_sources else (targets, sources)
-        step = max(1, min(most // len(other), _MOST_COORDINATES - len(other)))
-        for i in range(0, len(longer), step):
-            part = longer[i : i + step]
-            asked = (part, targets) if by_sources else (sources, part)
-            part_times, part_lengths = self._table(*asked)
+        for half in (longer[: len(longer) // 2], longer[len(longer) // 2 :]):
+            part_times, part_lengths = (
+                self._table(half, targets) if by_sources else self._table(sources, half)
+            )
             for s, values in part_times.items():
                 times[s].update(values)
                 lengths[s].update(part_lengths[s])
         return times, lengths
 
-    def _table_request(
-        self, sources: Sequence[int], targets: Sequence[int]
+    def _table_answer(
+        self, answer: dict[str, Any], sources: Sequence[int], targets: Sequence[int]
     ) -> tuple[dict[int, dict[int, float]], dict[int, dict[int, float]]]:
-        """:meth:`_table` in one request to the ``table`` service."""
-        nodes = sorted(set(sources) | set(targets))
-        index = {node: i for i, node in enumerate(nodes)}
-        if len(nodes) == 1:
-            nodes *= 2  # OSRM asks for two coordinates at least
-        answer = self._request(
-            "table",
-            nodes,
-            {
-                "sources": ";".join(str(index[s]) for s in sources),
-                "destinations": ";".join(str(index[t]) for t in targets),
-                "annotations": "duration,distance",
-            },
-        )
+        """The times and lengths of a ``table`` answer, as :meth:`_table` gives them."""
         try:
             times = _matrix(answer["durations"], sources, targets)
             lengths = _matrix(answer["distances"], sources, targets)
@@ -360,8 +356,16 @@ class OsrmRouter(BatchMatching):
         RouterUnavailable
             For anything else that is not ``Ok``.
         """
+        return self._answer(service, nodes, self._address(service, nodes, options))
+
+    def _address(self, service: str, nodes: Sequence[int], options: dict[str, str]) -> str:
+        """The request's address, the separators of its options unescaped (a table's
+        list of sources is then a third as long)."""
         places = ";".join(f"{lon:.7f},{lat:.7f}" for lat, lon in map(self.graph.node_latlon, nodes))
-        address = f"{self.url}/{service}/v1/{self.profile}/{places}?{urllib.parse.urlencode(options)}"
+        return f"{self.url}/{service}/v1/{self.profile}/{places}?{urllib.parse.urlencode(options, safe=';,')}"
+
+    def _answer(self, service: str, nodes: Sequence[int], address: str) -> dict[str, Any]:
+        """:meth:`_request` of a request's ``address``."""
         try:
             with urllib.request.urlopen(address, timeout=self.timeout_s) as response:
                 body = response.read()

@@ -56,7 +56,8 @@ def get_router() -> Router | OsrmRouter:
     RoadGraphMissing
         Before the first ``flask graph import``.
     ValueError
-        For an unknown ``ROUTER_BACKEND`` or an invalid ``OSRM_URL``.
+        For an unknown ``ROUTER_BACKEND``, or an invalid ``OSRM_URL``,
+        ``OSRM_TIMEOUT`` or ``OSRM_MAX_TABLE_SIZE``.
     """
     router = current_app.extensions.get(_KEY)
     if router is None:
@@ -84,7 +85,7 @@ def _make_router(graph: RoadGraph, path: Path) -> Router | OsrmRouter:
             config["OSRM_URL"],
             max_snap_m=config["MAX_SNAP_M"],
             timeout_s=float(config["OSRM_TIMEOUT"]),
-            max_table_size=int(config["OSRM_MAX_TABLE_SIZE"]),
+            max_table_size=config["OSRM_MAX_TABLE_SIZE"],
         )
     raise ValueError(f"ROUTER_BACKEND must be 'builtin' or 'osrm', not {backend!r}")
 

@@ -330,8 +330,9 @@ def test_more_stops_than_one_request_can_name_are_asked_in_parts(
     osrm: OsrmRouter, monaco: RoadGraph, osrm_url: str
 ) -> None:
     """osrm-routed closes the connection on a request of more than about 24 KB (1,200
-    coordinates): 1,000 trips from distinct nodes are asked in two requests, with
-    the same answer as in parts of at most 9 times (max_table_size=3)."""
+    coordinates of Monaco) with its default limits, and a reverse proxy on one of
+    more than 8 KB: 1,000 trips from distinct nodes are asked in requests of at most
+    8 KB, with the same answer as in parts of at most 9 times (max_table_size=3)."""
     rng = np.random.default_rng(5)
     starts = rng.choice(monaco.node_count, size=1_000, replace=False).tolist()
     ends = rng.choice(monaco.node_count, size=1_000).tolist()
