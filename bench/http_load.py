@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+#: This machine's cores: gunicorn.conf.py runs its workers so many per core.
+CORES = os.cpu_count() or 1
+
 #: Add to the server's environment: 120 searches a minute from 127.0.0.1 would
 #: otherwise answer 429.
 NO_LIMITS = {"RATELIMIT_ENABLED": "False"}
@@ -155,7 +158,7 @@ def serve(env: Mapping[str, str], *, workers: int | None = None, port: int = 876
 def site_workers(env: Mapping[str, str]) -> int:
     """How many workers ``gunicorn.conf.py`` runs with these extra environment variables."""
     per_core = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))["workers_per_core"]
-    return int(per_core({**os.environ, **env})) * (os.cpu_count() or 1)
+    return int(per_core({**os.environ, **env})) * CORES
 
 
 def search_paths(queries: Sequence[SearchQuery]) -> list[str]:

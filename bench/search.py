@@ -397,7 +397,7 @@ def time_http(
         **http_load.NO_LIMITS,
     }
     tables = []
-    for workers in dict.fromkeys([2 * os.cpu_count(), http_load.site_workers(env)]):
+    for workers in dict.fromkeys([2 * http_load.CORES, http_load.site_workers(env)]):
         with http_load.serve(env, workers=workers) as server:
             tables.append(http_load.table(http_load.run(server, paths, duration_s=duration_s)))
     return "\n\n".join(tables)
