@@ -4,7 +4,7 @@ those wanted, grouped for messages; the queue survives a mail server that is dow
 from __future__ import annotations
 
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from aiosmtpd.controller import Controller
 from flask import Flask
@@ -16,7 +16,7 @@ from carpool.services import bookings, conversations, mail
 from carpool.services.trips import cancel, publish, update
 from tests.site.test_auth import outbox
 from tests.site.test_bookings import ask, member
-from tests.site.test_trips import draft
+from tests.site.test_trips import PARIS, draft
 
 
 def speaks(app: Flask, user_id: int, language: str, mail_off: str = "") -> None:
@@ -131,10 +131,13 @@ def test_a_changed_trip_and_the_reminder_the_day_before(
     app: Flask, driver: int, runner: FlaskCliRunner
 ) -> None:
     alix = member(app, "Alix")
+    # Tomorrow as the command reads it: not TOMORROW, fixed when the suite was loaded,
+    # which is today once the suite has run past midnight (CI did, at 00:00 in Paris).
+    leaving = datetime.combine(datetime.now(PARIS).date() + timedelta(days=1), time(8, 0), PARIS)
     with app.app_context():
-        trip_id = publish(driver, draft(seats=3))
+        trip_id = publish(driver, draft(seats=3, departure=leaving))
         bookings.accept(bookings.request_booking(alix, ask(trip_id)), driver)
-        update(trip_id, driver, draft(seats=4, comment="Un siège enfant est libre"))
+        update(trip_id, driver, draft(seats=4, comment="Un siège enfant est libre", departure=leaving))
         changed = outbox(app)[-1]
         assert (
             changed["To"] == "alix@example.org"
