@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from numpy.typing import NDArray
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased, selectinload
 
@@ -38,6 +39,7 @@ from routing.cells import locate
 from ..extensions import db
 from ..i18n import site_zone
 from ..models import Trip, TripCell, TripStop, User
+from ..models.types import posix_seconds
 from . import places
 from .messages import ServiceError, routing_problem
 from .roads import cached_route, get_router, trip_legs
@@ -49,6 +51,7 @@ __all__ = [
     "MAX_PER_PAGE",
     "PER_PAGE",
     "Candidate",
+    "Candidates",
     "Ends",
     "Passing",
     "SearchError",
@@ -156,18 +159,6 @@ def within_hours(hour: time, time_from: time | None, time_to: time | None) -> bo
 
 def _in_hours(moment: datetime, query: SearchQuery, zone: ZoneInfo) -> bool:
     return within_hours(moment.astimezone(zone).time(), query.time_from, query.time_to)
-
-
-def _gap_minutes(pickup_at: datetime, query: SearchQuery, zone: ZoneInfo) -> float:
-    """How far a pickup the query accepts (:func:`pickup_rule`) is from what the
-    passenger asked for: from the start of the time window on the asked day, or else
-    in whole days."""
-    if query.time_from is not None:
-        wished = datetime.combine(query.day, query.time_from, zone)
-        return abs((pickup_at - wished).total_seconds()) / 60
-    if query.flex_days == 0:
-        return 0.0  # the pickup is on the asked day: the window holds that day alone
-    return abs((pickup_at.astimezone(zone).date() - query.day).days) * 24 * 60.0
 
 
 class Spot(NamedTuple):
@@ -294,10 +285,7 @@ def _bounds(ends: Ends, start: datetime, end: datetime) -> dict[str, object]:
 
 
 class Candidate(NamedTuple):
-    """A trip the index proposes, with only what matching it needs: a search may
-    read thousands in a busy region, as plain rows, at a fraction of the cost of
-    whole trips with their stops and drivers. ``legs``: as the trip keeps them
-    (:func:`routing.pack_legs`), valid on the graph ``graph_key`` names."""
+    """A trip the index proposes, as a result knows it before it is loaded whole."""
 
     id: int
     departure_at: datetime
@@ -306,19 +294,62 @@ class Candidate(NamedTuple):
     legs: bytes | None
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """The trips the index proposes, as columns of only what matching them needs: a
+    busy region's search reads thousands, and ranks them without making an object,
+    or a ``datetime``, for each. ``legs``: as the trips keep them
+    (:func:`routing.pack_legs`), valid on the graph ``graph_keys`` names; the rows
+    in the order of their ids."""
+
+    ids: NDArray[np.int64]
+    #: Seconds since 1970 (UTC, :class:`~carpool.models.types.posix_seconds`).
+    departure_s: NDArray[np.float64]
+    max_detour_s: NDArray[np.float64]
+    graph_keys: tuple[str | None, ...]
+    legs: tuple[bytes | None, ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[int, float, int, str | None, bytes | None]]) -> Candidates:
+        """The candidates of rows (id, departure_s, max_detour_s, graph_key, legs)."""
+        ids, departures, limits, keys, legs = zip(*rows, strict=True) if rows else ((),) * 5
+        return cls(
+            np.array(ids, dtype=np.int64),
+            np.array(departures, dtype=np.float64),
+            np.array(limits, dtype=np.float64),
+            keys,
+            legs,
+        )
+
+    def taken(self, kept: Sequence[int], legs: Sequence[bytes]) -> Candidates:
+        """The candidates at the positions ``kept``, with these ``legs``."""
+        at = np.asarray(kept, dtype=np.int64)
+        keys = tuple(self.graph_keys[k] for k in kept)
+        return Candidates(self.ids[at], self.departure_s[at], self.max_detour_s[at], keys, tuple(legs))
+
+    def candidate(self, k: int) -> Candidate:
+        """Candidate ``k`` as a record (for the results a page shows)."""
+        departure_at = datetime.fromtimestamp(float(self.departure_s[k]), UTC)
+        limit = int(self.max_detour_s[k])
+        return Candidate(int(self.ids[k]), departure_at, limit, self.graph_keys[k], self.legs[k])
+
+
 #: :data:`_INDEXED` (which joins the trips already) with what matching reads.
 _CANDIDATES = _INDEXED.with_only_columns(
-    Trip.id, Trip.departure_at, Trip.max_detour_s, Trip.graph_key, Trip.legs
+    Trip.id, posix_seconds(Trip.departure_at), Trip.max_detour_s, Trip.graph_key, Trip.legs
 ).order_by(Trip.id)
 
 
-def _candidates(ends: Ends, start: datetime, end: datetime) -> list[Candidate]:
-    """The trips :func:`_indexed` names, in one query, a row each (none where no
+def _candidates(ends: Ends, start: datetime, end: datetime) -> Candidates:
+    """The trips :func:`_indexed` names, in one query of plain rows (none where no
     road joins the pickup to the drop-off)."""
     if not math.isfinite(ends.fastest_s):
-        return []
-    rows = db.session.execute(_CANDIDATES, _bounds(ends, start, end))
-    return list(map(Candidate._make, rows))
+        return Candidates.of([])
+    rows = db.session.connection().execute(_CANDIDATES, _bounds(ends, start, end)).all()
+    return Candidates.of(rows)
 
 
 #: A trip as matching reads it: whole, or as the index's candidate.
@@ -357,9 +388,21 @@ def passing_trips(
     for trip in trips:
         with _unless_unroutable(trip.id):
             routable.append((trip, trip_legs(trip)))
+    if not routable:
+        return []
+    limits = np.fromiter((trip.max_detour_s for trip, _ in routable), dtype=np.float64, count=len(routable))
     batch = LegsBatch.of([legs for _, legs in routable])
-    fitting = _fitting([trip for trip, _ in routable], batch, pickup, dropoff, accepts)
-    return [fit.passing() for fit in fitting]
+    insertions = get_router().insert_batch(batch, pickup, dropoff, max_detour_s=limits)
+    found = []
+    for k in np.flatnonzero(insertions.fits).tolist():
+        trip = routable[k][0]
+        pickup_at = trip.departure_at + timedelta(seconds=float(insertions.pickup_offset_s[k]))
+        if accepts(pickup_at):
+            match = insertions.match(k)
+            assert match is not None  # it fits
+            dropoff_at = trip.departure_at + timedelta(seconds=match.dropoff_offset_s)
+            found.append(Passing(trip=trip, match=match, pickup_at=pickup_at, dropoff_at=dropoff_at))
+    return found
 
 
 @contextmanager
@@ -373,30 +416,33 @@ def _unless_unroutable(trip_id: int) -> Iterator[None]:
         current_app.logger.warning("trip %s cannot be routed in the imported region", trip_id)
 
 
-def _fitting_candidates(
-    candidates: Sequence[Candidate], pickup: LatLon, dropoff: LatLon, *, accepts: Callable[[datetime], bool]
-) -> list[_Fit[Candidate]]:
-    """:func:`passing_trips` for the index's candidates, their matches not made yet:
-    their kept legs read at once, the few without legs valid here routed (and kept
-    in this process)."""
+def _matchable(candidates: Candidates) -> Candidates:
+    """The candidates with legs valid on the graph loaded now: their kept legs, or
+    for the few without, their routes (kept in this process); those that cannot be
+    routed in the region are left out."""
     graph_key = get_router().graph.fingerprint
-    kept: list[Candidate] = []
-    stale: list[Candidate] = []
-    for candidate in candidates:
-        (kept if candidate.legs is not None and candidate.graph_key == graph_key else stale).append(candidate)
-    if stale:
-        kept += [c._replace(legs=legs) for c, legs in _routed(stale)]
-    batch = LegsBatch.unpack([c.legs for c in kept])  # type: ignore[misc]  # none is None now
-    return _fitting(kept, batch, pickup, dropoff, accepts)
+    stale = [
+        k
+        for k, (key, legs) in enumerate(zip(candidates.graph_keys, candidates.legs, strict=True))
+        if legs is None or key != graph_key
+    ]
+    if not stale:
+        return candidates
+    routed = _routed(candidates.ids[stale].tolist())
+    legs = list(candidates.legs)
+    for k, trip_id in zip(stale, candidates.ids[stale].tolist(), strict=True):
+        legs[k] = routed.get(trip_id)  # None: it cannot be routed here
+    kept = [k for k, packed in enumerate(legs) if packed is not None]
+    return candidates.taken(kept, [legs[k] for k in kept])  # type: ignore[misc]  # none is None now
 
 
-def _routed(candidates: Sequence[Candidate]) -> list[tuple[Candidate, bytes]]:
-    """The candidates routed on the graph loaded now, with their legs packed."""
-    points = _stops_of([c.id for c in candidates], TripStop.lat, TripStop.lon)
-    routed = []
-    for candidate in candidates:
-        with _unless_unroutable(candidate.id):
-            routed.append((candidate, pack_legs(cached_route(candidate.id, points[candidate.id]))))
+def _routed(trip_ids: Sequence[int]) -> dict[int, bytes]:
+    """The trips ``trip_ids`` routed on the graph loaded now, their legs packed."""
+    points = _stops_of(trip_ids, TripStop.lat, TripStop.lon)
+    routed = {}
+    for trip_id in trip_ids:
+        with _unless_unroutable(trip_id):
+            routed[trip_id] = pack_legs(cached_route(trip_id, points[trip_id]))
     return routed
 
 
@@ -422,48 +468,6 @@ def _stops_statement(*columns: Any) -> Select[Any]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Fit(Generic[T]):
-    """A trip that passes, ranked by its detour and pickup time before its whole
-    match is made: a busy search finds hundreds, and shows a page of them."""
-
-    trip: T
-    detour_s: float
-    pickup_at: datetime
-    insertions: Insertions
-    index: int  # the trip's in ``insertions``
-
-    def passing(self) -> Passing[T]:
-        """The trip with its exact match."""
-        match = self.insertions.match(self.index)
-        assert match is not None  # it fits
-        dropoff_at = self.trip.departure_at + timedelta(seconds=match.dropoff_offset_s)
-        return Passing(trip=self.trip, match=match, pickup_at=self.pickup_at, dropoff_at=dropoff_at)
-
-
-def _fitting(
-    trips: Sequence[T], batch: LegsBatch, pickup: LatLon, dropoff: LatLon, accepts: Callable[[datetime], bool]
-) -> list[_Fit[T]]:
-    """The ``trips`` (those of ``batch``, in order) that pass, each within its limit."""
-    if not trips:
-        return []
-    limits = np.fromiter((trip.max_detour_s for trip in trips), dtype=np.float64, count=len(trips))
-    insertions = get_router().insert_batch(batch, pickup, dropoff, max_detour_s=limits)
-    fitting = np.flatnonzero(insertions.fits)
-    fits = []
-    for k, detour_s, offset_s in zip(
-        fitting.tolist(),
-        insertions.detour_s[fitting].tolist(),
-        insertions.pickup_offset_s[fitting].tolist(),
-        strict=True,
-    ):
-        trip = trips[k]
-        pickup_at = trip.departure_at + timedelta(seconds=offset_s)
-        if accepts(pickup_at):
-            fits.append(_Fit(trip, detour_s, pickup_at, insertions, k))
-    return fits
-
-
 def pickup_rule(query: SearchQuery, *, now: datetime) -> Callable[[datetime], bool]:
     """When a pickup suits the query: in its dates and time window, and not past.
 
@@ -481,34 +485,89 @@ def pickup_rule(query: SearchQuery, *, now: datetime) -> Callable[[datetime], bo
     return lambda pickup_at: earliest <= pickup_at <= end and _in_hours(pickup_at, query, zone)
 
 
-def _ranked(query: SearchQuery, now: datetime | None) -> list[tuple[_Fit[Candidate], float]]:
+@dataclass(frozen=True)
+class _Ranking:
+    """The candidates that pass, best first (see :func:`find`): a busy search ranks
+    hundreds and shows a page of them, whose matches alone are made (:meth:`passing`)."""
+
+    candidates: Candidates
+    insertions: Insertions | None  # None for no candidate
+    order: NDArray[np.int64]  # the passing candidates' positions, best first
+    scores: NDArray[np.float64]  # their scores, in that order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def passing(self, first: int = 0, stop: int | None = None) -> list[tuple[Passing[Candidate], float]]:
+        """The passing trips ranked ``first`` to ``stop`` (left out), with their
+        whole matches and their scores."""
+        chosen = zip(self.order[first:stop].tolist(), self.scores[first:stop].tolist(), strict=True)
+        return [(self._passing(k), score) for k, score in chosen]
+
+    def _passing(self, k: int) -> Passing[Candidate]:
+        assert self.insertions is not None  # there is a candidate
+        match = self.insertions.match(k)
+        assert match is not None  # it fits
+        trip = self.candidates.candidate(k)
+        return Passing(
+            trip=trip,
+            match=match,
+            pickup_at=trip.departure_at + timedelta(seconds=match.pickup_offset_s),
+            dropoff_at=trip.departure_at + timedelta(seconds=match.dropoff_offset_s),
+        )
+
+
+def _ranked(query: SearchQuery, now: datetime | None) -> _Ranking:
     """The trips that pass, each with its score, best first (see :func:`find`)."""
     _validate(query)
     moment = now or datetime.now(UTC)
     zone = site_zone()
     try:
         start, end = _window(query, zone)
-        rule = pickup_rule(query, now=moment)
-        # Trips that can be at the pickup in the window: the rule then refuses
-        # those past already.
+        # Trips that can be at the pickup in the window: those past already are
+        # left out with the pickups.
         candidates = _candidates(Ends.of(query.pickup, query.dropoff), start, end)
+        earliest_s, end_s = max(start, moment).timestamp(), end.timestamp()
     except OverflowError as error:
         raise SearchError(_l("This date is out of range.")) from error
     except RoutingError as error:
         raise SearchError(routing_problem(error)) from error
 
     try:
-        fitting = _fitting_candidates(candidates, query.pickup, query.dropoff, accepts=rule)
+        candidates = _matchable(candidates)
+        if not len(candidates):
+            return _Ranking(candidates, None, np.empty(0, dtype=np.int64), np.empty(0))
+        insertions = get_router().insert_batch(
+            LegsBatch.unpack(candidates.legs),  # type: ignore[arg-type]  # every one has legs now
+            query.pickup,
+            query.dropoff,
+            max_detour_s=candidates.max_detour_s,
+        )
     except RouterUnavailable as error:
         current_app.logger.error("search: %s", error)
         raise SearchError(routing_problem(error)) from error
-    scored = [(fit, fit.detour_s / 60 + _gap_minutes(fit.pickup_at, query, zone) / 2) for fit in fitting]
-    return sorted(scored, key=lambda found: (found[1], found[0].pickup_at))
+    # pickup_rule's test, on the numbers of every candidate at once.
+    pickup_s = candidates.departure_s + insertions.pickup_offset_s
+    passing = np.flatnonzero(insertions.fits & (earliest_s <= pickup_s) & (pickup_s <= end_s))
+    if query.time_from is not None or query.time_to is not None:
+        hours = (_in_hours(datetime.fromtimestamp(p, UTC), query, zone) for p in pickup_s[passing].tolist())
+        passing = passing[np.fromiter(hours, dtype=bool, count=len(passing))]
+    scores = insertions.detour_s[passing] / 60 + _gaps_minutes(pickup_s[passing], query, zone) / 2
+    best = np.lexsort((pickup_s[passing], scores))  # by score, then pickup time; stable
+    return _Ranking(candidates, insertions, passing[best], scores[best])
 
 
-def _made(ranked: Sequence[tuple[_Fit[Candidate], float]]) -> list[tuple[Passing[Candidate], float]]:
-    """The ranked trips with their whole matches."""
-    return [(fit.passing(), score) for fit, score in ranked]
+def _gaps_minutes(pickup_s: NDArray[np.float64], query: SearchQuery, zone: ZoneInfo) -> NDArray[np.float64]:
+    """How far each pickup the query accepts (:func:`pickup_rule`), in seconds since
+    1970, is from what the passenger asked for: from the start of the time window on
+    the asked day, or else in whole days."""
+    if query.time_from is not None:
+        wished = datetime.combine(query.day, query.time_from, zone).timestamp()
+        return np.abs(pickup_s - wished) / 60
+    if query.flex_days == 0:
+        return np.zeros(len(pickup_s))  # the pickup is on the asked day: the window holds that day alone
+    days = (abs((datetime.fromtimestamp(p, zone).date() - query.day).days) for p in pickup_s.tolist())
+    return np.fromiter(days, dtype=np.float64, count=len(pickup_s)) * 24 * 60
 
 
 def _whole(scored: list[tuple[Passing[Candidate], float]]) -> list[tuple[Passing[Trip], float]]:
@@ -536,7 +595,7 @@ def find_passing(query: SearchQuery, *, now: datetime | None = None) -> list[Pas
     SearchError
         As :func:`find`.
     """
-    return [passing for passing, _ in _whole(_made(_ranked(query, now)))]
+    return [passing for passing, _ in _whole(_ranked(query, now).passing())]
 
 
 @dataclass(frozen=True)
@@ -607,7 +666,7 @@ def find(query: SearchQuery, *, now: datetime | None = None) -> list[SearchResul
     SearchError
         For impossible dates or points outside the region.
     """
-    return _results(query, _made(_ranked(query, now)))
+    return _results(query, _ranked(query, now).passing())
 
 
 @dataclass(frozen=True)
@@ -642,8 +701,8 @@ def find_page(
     if not 1 <= page <= MAX_PAGE:
         raise SearchError(_l("Pages are numbered from 1 to %(most)d.", most=MAX_PAGE))
     ranked = _ranked(query, now)
-    chosen = ranked[(page - 1) * per_page : page * per_page]
-    return SearchPage(results=_results(query, _made(chosen)), total=len(ranked), page=page, per_page=per_page)
+    chosen = ranked.passing((page - 1) * per_page, page * per_page)
+    return SearchPage(results=_results(query, chosen), total=len(ranked), page=page, per_page=per_page)
 
 
 def _results(query: SearchQuery, ranked: list[tuple[Passing[Candidate], float]]) -> list[SearchResult]:

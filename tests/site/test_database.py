@@ -3,13 +3,17 @@ and SQLite is set up for workers that read while another writes."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.exc import IntegrityError
 
 from carpool.extensions import db
 from carpool.models import TripStop
+from carpool.models.types import UTCDateTime, posix_seconds
 
 
 def test_a_reference_to_nothing_is_refused(app: Flask) -> None:
@@ -69,3 +73,26 @@ def test_postgresql_plans_for_the_sites_server(app: Flask) -> None:
                     assert connection.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
             finally:
                 own.dispose()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 5, 8, 30, tzinfo=UTC),
+        datetime(2027, 3, 28, 2, 59, 59, 123_000, tzinfo=UTC),  # the hour Paris skips, to the millisecond
+        datetime(2027, 10, 31, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Paris")),  # the hour it lives twice
+        datetime(2026, 6, 1, 12, 0, 0, 123_456, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 30, tzinfo=UTC),
+    ],
+)
+def test_the_database_counts_a_moments_seconds_as_python_does(app: Flask, moment: datetime) -> None:
+    """What the search ranks thousands of candidates by, without a ``datetime`` each:
+    the seconds since 1970 of a stored moment, to the microsecond on PostgreSQL and
+    to the millisecond on SQLite, whose date functions go no finer."""
+    with app.app_context():
+        seconds = db.session.scalar(select(posix_seconds(literal(moment, UTCDateTime()))))
+        assert isinstance(seconds, float)
+        if db.engine.dialect.name == "sqlite":
+            assert seconds == round(moment.timestamp(), 3)
+        else:
+            assert seconds == pytest.approx(moment.timestamp(), abs=1e-6)

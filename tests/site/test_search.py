@@ -206,7 +206,7 @@ def test_the_index_leaves_out_trips_that_pass_nowhere_near(app: Flask, driver: i
         end = start + timedelta(days=1)
 
         def candidates(a: tuple[float, float], b: tuple[float, float]) -> list[int]:
-            return [t.id for t in search._candidates(search.Ends.of(a, b), start, end)]
+            return search._candidates(search.Ends.of(a, b), start, end).ids.tolist()
 
         assert candidates(pickup, dropoff) == [near_id]
         assert candidates(*far) == []
@@ -230,7 +230,7 @@ def test_the_index_reads_the_trips_that_can_be_at_the_pickup_in_the_window(app: 
         ends = search.Ends.of(pickup, dropoff)
 
         def read(start: datetime, end: datetime) -> list[int]:
-            return sorted(t.id for t in search._candidates(ends, start, end))
+            return sorted(search._candidates(ends, start, end).ids.tolist())
 
         assert read(TOMORROW - timedelta(hours=2), TOMORROW + timedelta(hours=8)) == [
             morning,
@@ -304,11 +304,11 @@ def test_the_index_finds_what_matching_every_trip_finds(
 
         # And in the same order as without the index.
         # (Every trip a candidate, routed afresh: no legs kept.)
-        every_candidate = [
-            search.Candidate(trip.id, trip.departure_at, trip.max_detour_s, None, None) for trip in every_trip
-        ]
+        every_candidate = search.Candidates.of(
+            [(trip.id, trip.departure_at.timestamp(), trip.max_detour_s, None, None) for trip in every_trip]
+        )
 
-        def all_trips(ends: search.Ends, start: datetime, end: datetime) -> list[search.Candidate]:
+        def all_trips(ends: search.Ends, start: datetime, end: datetime) -> search.Candidates:
             return every_candidate
 
         monkeypatch.setattr(search, "_candidates", all_trips)
