@@ -27,7 +27,7 @@ asked for times, lengths and geometries between those nodes' coordinates.
   detours are computed exactly as :class:`routing.Router` computes them, with OSRM's
   times. A table larger than the server takes (osrm-routed's ``--max-table-size``:
   at most its square of times a request), or that would make a request longer than
-  8 KB, is asked in parts, one after another.
+  8 KB, is asked in parts, four requests at a time.
 
 :func:`routing.detour_cells` still explores the graph's own times around each leg:
 where OSRM's times differ from the graph's a lot, the search index may list a few
@@ -46,8 +46,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Real
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -77,7 +78,22 @@ DEFAULT_OSRM_MAX_TABLE_SIZE: Final[int] = 100
 #: (nginx: 8 KB), under osrm-routed's own (its default --max-header-size, about
 #: 24 KB: 1,100 coordinates of Monaco were answered, 1,200 were not).
 _LONGEST_REQUEST: Final[int] = 8_000
+#: Requests of a search sent to the server at once, at most: a busy search's table
+#: in parts, a dozen or more, would otherwise wait for each answer in turn.
+_AT_ONCE: Final[int] = 4
 _INF: Final[float] = float("inf")
+
+
+class _TablePart(NamedTuple):
+    """One request for a part of a table: its sources and targets, the nodes it
+    names (sources and targets, each once) and its address."""
+
+    sources: Sequence[int]
+    targets: Sequence[int]
+    nodes: list[int]
+    address: str
+
+
 #: OSRM's coordinates have 6 decimals (11 cm): a point this close to a node is the node.
 _SAME_NODE_M: Final[float] = 1.0
 
@@ -280,8 +296,9 @@ class OsrmRouter(BatchMatching):
         starts = batch.leg_starts()
         leg_from, leg_to = batch.stops[starts].tolist(), batch.stops[starts + 1].tolist()
         # Only the times to and from the passenger's two points (a to b among them).
-        towards, towards_length = self._table(sorted(set(leg_from) | {a}), [a, b])
-        away, away_length = self._table([a, b], sorted(set(leg_to)))
+        (towards, towards_length), (away, away_length) = self._tables(
+            (sorted(set(leg_from) | {a}), [a, b]), ([a, b], sorted(set(leg_to)))
+        )
 
         def column(table: dict[int, dict[int, float]], ends: list[int], p: int) -> NDArray[np.float64]:
             return np.array([table[s][p] for s in ends], dtype=np.float64)
@@ -306,9 +323,33 @@ class OsrmRouter(BatchMatching):
         self, sources: Sequence[int], targets: Sequence[int]
     ) -> tuple[dict[int, dict[int, float]], dict[int, dict[int, float]]]:
         """Times and lengths from every source node to every target node (infinite
-        where no road joins them), as ``times[source][target]``: in one request, or
-        the longer list in halves where the server would refuse it whole (more times
-        than its table size allows, or too long a request)."""
+        where no road joins them), as ``times[source][target]``."""
+        return self._tables((sources, targets))[0]
+
+    def _tables(
+        self, *wanted: tuple[Sequence[int], Sequence[int]]
+    ) -> list[tuple[dict[int, dict[int, float]], dict[int, dict[int, float]]]]:
+        """:meth:`_table` of each (sources, targets), their requests sent at once
+        (:meth:`_answers`): each table in one request, or in parts where the server
+        would refuse it whole (:meth:`_parts`)."""
+        parts = [self._parts(sources, targets) for sources, targets in wanted]
+        answers = iter(self._answers([part for table in parts for part in table]))
+        tables = []
+        for (sources, _), table in zip(wanted, parts, strict=True):
+            times: dict[int, dict[int, float]] = {s: {} for s in sources}
+            lengths: dict[int, dict[int, float]] = {s: {} for s in sources}
+            for part in table:
+                part_times, part_lengths = self._table_answer(next(answers), part.sources, part.targets)
+                for s, values in part_times.items():
+                    times[s].update(values)
+                    lengths[s].update(part_lengths[s])
+            tables.append((times, lengths))
+        return tables
+
+    def _parts(self, sources: Sequence[int], targets: Sequence[int]) -> list[_TablePart]:
+        """The requests that ask for the table from ``sources`` to ``targets``: one,
+        or the longer list in halves, again and again, where the server would refuse
+        it whole (more times than its table size allows, or too long a request)."""
         if len(sources) * len(targets) <= self.max_table_size**2:
             nodes = sorted(set(sources) | set(targets))
             index = {node: i for i, node in enumerate(nodes)}
@@ -321,19 +362,24 @@ class OsrmRouter(BatchMatching):
             }
             address = self._address("table", nodes, options)
             if len(address) <= _LONGEST_REQUEST or len(sources) == len(targets) == 1:
-                return self._table_answer(self._answer("table", nodes, address), sources, targets)
+                return [_TablePart(sources, targets, nodes, address)]
         by_sources = len(sources) >= len(targets)
         longer = sources if by_sources else targets
-        times: dict[int, dict[int, float]] = {s: {} for s in sources}
-        lengths: dict[int, dict[int, float]] = {s: {} for s in sources}
-        for half in (longer[: len(longer) // 2], longer[len(longer) // 2 :]):
-            part_times, part_lengths = (
-                self._table(half, targets) if by_sources else self._table(sources, half)
-            )
-            for s, values in part_times.items():
-                times[s].update(values)
-                lengths[s].update(part_lengths[s])
-        return times, lengths
+        halves = (longer[: len(longer) // 2], longer[len(longer) // 2 :])
+        return [
+            part
+            for half in halves
+            for part in (self._parts(half, targets) if by_sources else self._parts(sources, half))
+        ]
+
+    def _answers(self, parts: Sequence[_TablePart]) -> list[dict[str, Any]]:
+        """The server's answers to the ``parts``, in their order: asked
+        :data:`_AT_ONCE` at a time, as a busy search's dozen parts asked one after
+        another would wait for each in turn."""
+        if len(parts) == 1:
+            return [self._answer("table", parts[0].nodes, parts[0].address)]
+        with ThreadPoolExecutor(max_workers=min(len(parts), _AT_ONCE)) as pool:
+            return list(pool.map(lambda part: self._answer("table", part.nodes, part.address), parts))
 
     def _table_answer(
         self, answer: dict[str, Any], sources: Sequence[int], targets: Sequence[int]

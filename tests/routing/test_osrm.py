@@ -14,6 +14,7 @@ import contextlib
 import json
 import math
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -324,6 +325,59 @@ def test_a_search_over_hundreds_of_trips_fits_the_servers_table_size(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{osrm_url}/table/v1/driving/{places}")
     assert json.load(refused.value)["code"] == "TooBig"
+
+
+def test_the_parts_of_a_table_are_asked_four_at_a_time(
+    monaco: RoadGraph, osrm_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy search's tables in parts are asked at once, four requests at a time,
+    with the same answer as one after another; a part the server refuses fails the
+    whole search."""
+    rng = np.random.default_rng(6)
+    starts = rng.choice(monaco.node_count, size=60, replace=False).tolist()
+    ends = rng.choice(monaco.node_count, size=60).tolist()
+    batch = LegsBatch.of(
+        [
+            Legs(stops=(s, t), leg_time_s=(600.0,), leg_length_m=(5_000.0,))
+            for s, t in zip(starts, ends, strict=True)
+        ]
+    )
+    pickup, dropoff = (43.7355, 7.4210), (43.7440, 7.4300)
+    router = OsrmRouter(monaco, osrm_url, max_table_size=3)  # 4 starts or ends a part: 16 parts each way
+    answer = router._answer
+    lock, in_flight, most, asked = threading.Lock(), [0], [0], []
+
+    def counted(service: str, nodes: list[int], address: str) -> dict[str, object]:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+            asked.append(address)
+        time.sleep(0.01)  # long enough for the other requests of the moment to start
+        try:
+            return answer(service, nodes, address)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(router, "_answer", counted)
+    at_once = router.insert_batch(batch, pickup, dropoff, max_detour_s=600)
+    assert most[0] == 4 and len(asked) == 32
+    monkeypatch.setattr("routing.osrm._AT_ONCE", 1)
+    most[0] = 0
+    one_by_one = router.insert_batch(batch, pickup, dropoff, max_detour_s=600)
+    assert most[0] == 1
+    assert np.array_equal(at_once.detour_s, one_by_one.detour_s) and at_once.fits.any()
+    assert np.array_equal(at_once.pickup_offset_s, one_by_one.pickup_offset_s)
+    monkeypatch.setattr("routing.osrm._AT_ONCE", 4)
+
+    def refusing(service: str, nodes: list[int], address: str) -> dict[str, object]:
+        if address == asked[7]:
+            raise RouterUnavailable(osrm_url, "table answered 'TooBig'")
+        return answer(service, nodes, address)
+
+    monkeypatch.setattr(router, "_answer", refusing)
+    with pytest.raises(RouterUnavailable, match="TooBig"):
+        router.insert_batch(batch, pickup, dropoff, max_detour_s=600)
 
 
 def test_more_stops_than_one_request_can_name_are_asked_in_parts(
