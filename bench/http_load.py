@@ -2,7 +2,7 @@
 ``wsgi:app``, the road graph preloaded and shared by the workers) on loopback, driven
 by ``wrk`` (``apt-get install wrk``: a C client, so that it takes little of the CPU the
 workers need) at several concurrencies, then by clients that ask at a fixed pace
-whatever the answers (:func:`paced`: 50 clients, 100 requests a second in all);
+(:func:`paced`: 50 clients, 100 requests a second in all);
 requests/s, latency percentiles, every answer other than 200, and the memory of each
 worker (Rss and Pss) after each level.
 
@@ -246,12 +246,13 @@ def paced(
     duration_s: float = 20.0,
     master_pid: int | None = None,
 ) -> LoadResult:
-    """Drive the paths at a fixed pace, ``per_s`` requests a second in all, whatever
-    the answers: each of the ``clients`` asks every ``clients / per_s`` seconds (their
-    schedules spread evenly over that period), a new connection each time (the site's
-    gunicorn workers close theirs), and waits for its answer before its next request.
-    A request's time counts from the moment its schedule said, not from when it could
-    be sent: one held back by a slow answer counts its wait too, as wrk2 measures
+    """Drive the paths at a fixed pace, ``per_s`` requests a second in all: each of the
+    ``clients`` is due to ask every ``clients / per_s`` seconds (their schedules spread
+    evenly over that period), a new connection each time (the site's gunicorn workers
+    close theirs), and waits for its answer before its next request, which a slow
+    answer then sends late. A request's time counts from the moment its schedule
+    said, not from when it could be sent: one held back by a slow answer counts its
+    wait too, as wrk2 measures
     (wrk's clients, which ask again at once or after a think time, ask less while the
     server is slow, and their percentiles leave out that wait). Python's asyncio, in
     this process: at a hundred requests a second it takes a few per cent of a core
@@ -286,7 +287,9 @@ def paced(
             else:
                 if status != 200:
                     statuses[status] = statuses.get(status, 0) + 1
-                latencies.append(loop.time() - due)
+            # A failed request counts too, with the time it took to fail (30 s for no
+            # answer): the percentiles are those of every request asked.
+            latencies.append(loop.time() - due)
             due, sent = due + period, sent + 1
 
     async def all_clients() -> float:
@@ -366,7 +369,7 @@ def _memory(master_pid: int) -> tuple[tuple[float, float, float], list[tuple[flo
 #: their results first (clients, seconds), as people do: 50 people each searching again
 #: half a second after an answer ask for up to 100 searches a second.
 LEVELS: tuple[int | tuple[int, float], ...] = (1, 10, 50, (50, 0.5))
-#: Levels of clients that ask at a fixed pace whatever the answers (:func:`paced`):
+#: Levels of clients that ask at a fixed pace (:func:`paced`):
 #: (clients, requests a second in all). 50 clients each asking every half second ask
 #: 100 searches a second: issue 7's targets of 100 searches a second and of a p95 at
 #: 50 clients, measured at once.

@@ -20,7 +20,7 @@ candidates matched), on PostgreSQL the pre-filter other platforms use (PostGIS
 ``bench/postgis_prefilter.py``) on the same queries, and the search over HTTP
 through gunicorn driven by wrk at 1, 10 and 50 clients that search again as soon as
 they have an answer, at 50 that read their results for half a second first, and at
-50 that ask 100 searches a second in all at a fixed pace, whatever the answers
+50 that ask 100 searches a second in all at a fixed pace
 (``bench/http_load.py``), with two workers per core, then with the site's own number
 where it is another.
 PostgreSQL is the one at ``--pg-url`` (its tables are dropped and made again by the

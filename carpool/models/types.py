@@ -44,10 +44,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 class posix_seconds(FunctionElement[float]):
     """A moment's seconds since 1970-01-01 UTC, computed by the database: a number
     per row where a query reads thousands of moments only to compare and rank them
-    (a :class:`UTCDateTime` read back costs a ``datetime`` each).
-
-    To the microsecond on PostgreSQL; to the millisecond on SQLite, whose date
-    functions go no finer.
+    (a :class:`UTCDateTime` read back costs a ``datetime`` each). To the microsecond.
     """
 
     type = Float()
@@ -56,11 +53,10 @@ class posix_seconds(FunctionElement[float]):
 
 @compiles(posix_seconds)
 def _posix_seconds_sqlite(element: posix_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    # julianday() reads UTCDateTime's text to the millisecond; a day is 86,400 s and
-    # 1970-01-01 is Julian day 2440587.5. Rounded to the millisecond again, which the
-    # floating-point days blur by some microseconds.
+    # UTCDateTime's text, "YYYY-MM-DD HH:MM:SS.ffffff": the whole seconds by strftime,
+    # then the microseconds (SQLite's own date functions stop at the millisecond).
     moment = compiler.process(element.clauses, **kw)
-    return f"round((julianday({moment}) - 2440587.5) * 86400.0, 3)"
+    return f"(strftime('%s', substr({moment}, 1, 19)) + substr({moment}, 21, 6) / 1000000.0)"
 
 
 @compiles(posix_seconds, "postgresql")

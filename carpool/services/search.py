@@ -348,6 +348,7 @@ def _candidates(ends: Ends, start: datetime, end: datetime) -> Candidates:
     road joins the pickup to the drop-off)."""
     if not math.isfinite(ends.fastest_s):
         return Candidates.of([])
+    db.session.flush()  # what the session changed, searched too (its connection does not flush)
     rows = db.session.connection().execute(_CANDIDATES, _bounds(ends, start, end)).all()
     return Candidates.of(rows)
 
@@ -553,7 +554,7 @@ def _ranked(query: SearchQuery, now: datetime | None) -> _Ranking:
         hours = (_in_hours(datetime.fromtimestamp(p, UTC), query, zone) for p in pickup_s[passing].tolist())
         passing = passing[np.fromiter(hours, dtype=bool, count=len(passing))]
     scores = insertions.detour_s[passing] / 60 + _gaps_minutes(pickup_s[passing], query, zone) / 2
-    best = np.lexsort((pickup_s[passing], scores))  # by score, then pickup time; stable
+    best = np.lexsort((candidates.ids[passing], pickup_s[passing], scores))  # score, pickup, trip
     return _Ranking(candidates, insertions, passing[best], scores[best])
 
 

@@ -79,20 +79,18 @@ def test_postgresql_plans_for_the_sites_server(app: Flask) -> None:
     "moment",
     [
         datetime(2026, 12, 5, 8, 30, tzinfo=UTC),
-        datetime(2027, 3, 28, 2, 59, 59, 123_000, tzinfo=UTC),  # the hour Paris skips, to the millisecond
-        datetime(2027, 10, 31, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Paris")),  # the hour it lives twice
+        datetime(2027, 3, 28, 2, 59, 59, 123_000, tzinfo=UTC),  # to the millisecond
+        datetime(2027, 10, 31, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Paris")),  # stored in UTC: 01:30
         datetime(2026, 6, 1, 12, 0, 0, 123_456, tzinfo=UTC),
-        datetime(1969, 12, 31, 23, 59, 30, tzinfo=UTC),
+        datetime(2026, 6, 1, 12, 0, 59, 999_600, tzinfo=UTC),  # a millisecond would round it to 12:01
+        datetime(1969, 12, 31, 23, 59, 30, 250_000, tzinfo=UTC),
     ],
 )
 def test_the_database_counts_a_moments_seconds_as_python_does(app: Flask, moment: datetime) -> None:
     """What the search ranks thousands of candidates by, without a ``datetime`` each:
-    the seconds since 1970 of a stored moment, to the microsecond on PostgreSQL and
-    to the millisecond on SQLite, whose date functions go no finer."""
+    the seconds since 1970 of a stored moment, to the microsecond (SQLite's own date
+    functions stop at the millisecond)."""
     with app.app_context():
         seconds = db.session.scalar(select(posix_seconds(literal(moment, UTCDateTime()))))
         assert isinstance(seconds, float)
-        if db.engine.dialect.name == "sqlite":
-            assert seconds == round(moment.timestamp(), 3)
-        else:
-            assert seconds == pytest.approx(moment.timestamp(), abs=1e-6)
+        assert seconds == pytest.approx(moment.timestamp(), abs=1e-7)
