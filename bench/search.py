@@ -13,9 +13,10 @@ Run from the repository root::
 The trips grow in one database per engine: 1,000 are published, searches timed,
 then more up to the next size, and so on. At each size: publishing (in bulk with
 ``trips.publish_many``, routed by ``--workers`` RQ workers, then 300 one by one with
-``trips.publish``, which is the time a driver waits), the search in-process, and
-again with the index's cells alone, its sub-cells ignored (the same trips found, more
-candidates matched), on PostgreSQL the pre-filter other platforms use (PostGIS
+``trips.publish``, which is the time a driver waits), the search in-process (and the
+CPU time a search takes there and in PostgreSQL's backend), again with the index's
+cells alone, its sub-cells ignored (the same trips found, more candidates matched),
+on PostgreSQL the pre-filter other platforms use (PostGIS
 ``ST_DWithin`` of the pickup and the drop-off to every stored route,
 ``bench/postgis_prefilter.py``) on the same queries, and the search over HTTP
 through gunicorn driven by wrk at 1, 10 and 50 clients that search again as soon as
@@ -53,7 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -273,6 +274,38 @@ def time_searches(queries: Sequence[search.SearchQuery]) -> tuple[list[float], i
     return seconds, found
 
 
+def search_cpu(queries: Sequence[search.SearchQuery]) -> str:
+    """The CPU time a search takes, the queries run once more: in this process (as in
+    a site's worker), and on PostgreSQL in the server's backend that serves this
+    session too (from /proc, where the server runs on this machine): over HTTP, the
+    two share the cores."""
+    backend = _backend_cpu_s()
+    own, server = time.process_time(), backend()
+    time_searches(queries)  # one transaction: the session keeps its connection, and backend
+    line = f"CPU a search: this process {(time.process_time() - own) / len(queries) * 1000:.2f} ms"
+    if server >= 0:
+        line += f", PostgreSQL's backend {(backend() - server) / len(queries) * 1000:.2f} ms"
+    return line
+
+
+def _backend_cpu_s() -> Callable[[], float]:
+    """A reading of the CPU seconds of the session's PostgreSQL backend (-1 where
+    /proc does not show it: another machine's server, or SQLite)."""
+    if db.engine.dialect.name != "postgresql":
+        return lambda: -1.0
+    stat = Path(f"/proc/{db.session.scalar(text('SELECT pg_backend_pid()'))}/stat")
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            return -1.0
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
+    return read
+
+
 @contextlib.contextmanager
 def cells_only() -> Iterator[None]:
     """The search as it was without sub-cells: every entry read as if its driver
@@ -460,6 +493,7 @@ def measure(
         f"{found / len(queries):.1f} trips found per search",
         flush=True,
     )
+    print(f"{'':<10} {search_cpu(queries)}", flush=True)
     print(f"{'':<10} {against_cells_alone(queries, found)}", flush=True)
     if name == "postgresql" and args.postgis_radius_m:
         line, peer = time_postgis(url, trip_ids, queries, args.postgis_radius_m)
