@@ -214,7 +214,6 @@ def load(
         raise RuntimeError(f"no figures in wrk's output:\n{output}")
     seconds = figures["duration_us"] / 1e6
     non_200 = tuple(sorted((int(k[7:]), n) for k, n in figures.items() if k.startswith("status_")))
-    master, workers = _memory(master_pid) if master_pid is not None else ((math.nan,) * 3, [])
     return LoadResult(
         clients=clients,
         requests_per_s=figures["requests"] / seconds,
@@ -223,13 +222,7 @@ def load(
         p99_ms=figures["p99_us"] / 1000,
         errors=sum(n for _, n in non_200) + figures["socket_errors"],
         requests=figures["requests"],
-        worker_rss_mb=max((rss for rss, _, _ in workers), default=math.nan),
-        worker_pss_mb=max((pss for _, pss, _ in workers), default=math.nan),
-        worker_spaces_rss_mb=max((spaces for _, _, spaces in workers), default=math.nan),
-        master_rss_mb=master[0],
-        master_pss_mb=master[1],
-        total_pss_mb=master[1] + sum(pss for _, pss, _ in workers),
-        workers=len(workers),
+        **_memory_figures(master_pid),
         non_200=non_200,
         socket_errors=figures["socket_errors"],
         client_cpu=cpu / seconds,
@@ -303,7 +296,6 @@ def paced(
     p50, p95, p99 = (
         float(np.percentile(latencies, q)) * 1000 if latencies else math.nan for q in (50, 95, 99)
     )
-    master, workers = _memory(master_pid) if master_pid is not None else ((math.nan,) * 3, [])
     return LoadResult(
         clients=clients,
         requests_per_s=len(latencies) / seconds,
@@ -312,18 +304,27 @@ def paced(
         p99_ms=p99,
         errors=sum(statuses.values()) + socket_errors,
         requests=len(latencies),
-        worker_rss_mb=max((rss for rss, _, _ in workers), default=math.nan),
-        worker_pss_mb=max((pss for _, pss, _ in workers), default=math.nan),
-        worker_spaces_rss_mb=max((spaces for _, _, spaces in workers), default=math.nan),
-        master_rss_mb=master[0],
-        master_pss_mb=master[1],
-        total_pss_mb=master[1] + sum(pss for _, pss, _ in workers),
-        workers=len(workers),
+        **_memory_figures(master_pid),
         non_200=tuple(sorted(statuses.items())),
         socket_errors=socket_errors,
         client_cpu=cpu / seconds,
         paced_per_s=per_s,
     )
+
+
+def _memory_figures(master_pid: int | None) -> dict[str, float]:
+    """A :class:`LoadResult`'s memory fields, read now from the master and its
+    workers (nan without a pid)."""
+    master, workers = _memory(master_pid) if master_pid is not None else ((math.nan,) * 3, [])
+    return {
+        "worker_rss_mb": max((rss for rss, _, _ in workers), default=math.nan),
+        "worker_pss_mb": max((pss for _, pss, _ in workers), default=math.nan),
+        "worker_spaces_rss_mb": max((spaces for _, _, spaces in workers), default=math.nan),
+        "master_rss_mb": master[0],
+        "master_pss_mb": master[1],
+        "total_pss_mb": master[1] + sum(pss for _, pss, _ in workers),
+        "workers": len(workers),
+    }
 
 
 def _children_cpu_s() -> float:

@@ -86,6 +86,20 @@ def raw_table(url: str, graph: RoadGraph, nodes: list[int]) -> tuple[list[list[f
     return durations, distances
 
 
+def trips_from_distinct_nodes(graph: RoadGraph, count: int, *, seed: int) -> LegsBatch:
+    """``count`` one-leg trips from distinct random nodes to random nodes (their legs'
+    times and lengths made up: only the stops matter to the tables asked)."""
+    rng = np.random.default_rng(seed)
+    starts = rng.choice(graph.node_count, size=count, replace=False).tolist()
+    ends = rng.choice(graph.node_count, size=count).tolist()
+    return LegsBatch.of(
+        [
+            Legs(stops=(s, t), leg_time_s=(600.0,), leg_length_m=(5_000.0,))
+            for s, t in zip(starts, ends, strict=True)
+        ]
+    )
+
+
 # -- routes -----------------------------------------------------------------------------
 
 
@@ -333,15 +347,7 @@ def test_the_parts_of_a_table_are_asked_four_at_a_time(
     """A busy search's tables in parts are asked at once, four requests at a time,
     with the same answer as the whole tables; a part the server refuses fails the
     whole search."""
-    rng = np.random.default_rng(6)
-    starts = rng.choice(monaco.node_count, size=60, replace=False).tolist()
-    ends = rng.choice(monaco.node_count, size=60).tolist()
-    batch = LegsBatch.of(
-        [
-            Legs(stops=(s, t), leg_time_s=(600.0,), leg_length_m=(5_000.0,))
-            for s, t in zip(starts, ends, strict=True)
-        ]
-    )
+    batch = trips_from_distinct_nodes(monaco, 60, seed=6)
     pickup, dropoff = (43.7355, 7.4210), (43.7440, 7.4300)
     router = OsrmRouter(monaco, osrm_url, max_table_size=3)  # 4 starts or ends a part: 16 parts each way
     answer = router._answer
@@ -389,15 +395,7 @@ def test_more_stops_than_one_request_can_name_are_asked_in_parts(
     coordinates of Monaco) with its default limits, and a reverse proxy on one of
     more than 8 KB: 1,000 trips from distinct nodes are asked in requests of at most
     8 KB, with the same answer as in parts of at most 9 times (max_table_size=3)."""
-    rng = np.random.default_rng(5)
-    starts = rng.choice(monaco.node_count, size=1_000, replace=False).tolist()
-    ends = rng.choice(monaco.node_count, size=1_000).tolist()
-    batch = LegsBatch.of(
-        [
-            Legs(stops=(s, t), leg_time_s=(600.0,), leg_length_m=(5_000.0,))
-            for s, t in zip(starts, ends, strict=True)
-        ]
-    )
+    batch = trips_from_distinct_nodes(monaco, 1_000, seed=5)
     pickup, dropoff = (43.7355, 7.4210), (43.7440, 7.4300)
     whole = osrm.insert_batch(batch, pickup, dropoff, max_detour_s=600)
     in_parts = OsrmRouter(monaco, osrm_url, max_table_size=3).insert_batch(
