@@ -366,6 +366,17 @@ class Passing(Generic[T]):
     pickup_at: datetime
     dropoff_at: datetime
 
+    @classmethod
+    def of(cls, trip: T, match: Match) -> Passing[T]:
+        """The trip with its match, and the moments of its pickup and drop-off."""
+        at = trip.departure_at
+        return cls(
+            trip=trip,
+            match=match,
+            pickup_at=at + timedelta(seconds=match.pickup_offset_s),
+            dropoff_at=at + timedelta(seconds=match.dropoff_offset_s),
+        )
+
 
 def passing_trips(
     trips: Sequence[Trip], pickup: LatLon, dropoff: LatLon, *, accepts: Callable[[datetime], bool]
@@ -401,8 +412,7 @@ def passing_trips(
         if accepts(pickup_at):
             match = insertions.match(k)
             assert match is not None  # it fits
-            dropoff_at = trip.departure_at + timedelta(seconds=match.dropoff_offset_s)
-            found.append(Passing(trip=trip, match=match, pickup_at=pickup_at, dropoff_at=dropoff_at))
+            found.append(Passing.of(trip, match))
     return found
 
 
@@ -429,9 +439,10 @@ def _matchable(candidates: Candidates) -> Candidates:
     ]
     if not stale:
         return candidates
-    routed = _routed(candidates.ids[stale].tolist())
+    stale_ids = candidates.ids[stale].tolist()
+    routed = _routed(stale_ids)
     legs = list(candidates.legs)
-    for k, trip_id in zip(stale, candidates.ids[stale].tolist(), strict=True):
+    for k, trip_id in zip(stale, stale_ids, strict=True):
         legs[k] = routed.get(trip_id)  # None: it cannot be routed here
     kept = [k for k, packed in enumerate(legs) if packed is not None]
     return candidates.taken(kept, [legs[k] for k in kept])  # type: ignore[misc]  # none is None now
@@ -509,13 +520,7 @@ class _Ranking:
         assert self.insertions is not None  # there is a candidate
         match = self.insertions.match(k)
         assert match is not None  # it fits
-        trip = self.candidates.candidate(k)
-        return Passing(
-            trip=trip,
-            match=match,
-            pickup_at=trip.departure_at + timedelta(seconds=match.pickup_offset_s),
-            dropoff_at=trip.departure_at + timedelta(seconds=match.dropoff_offset_s),
-        )
+        return Passing.of(self.candidates.candidate(k), match)
 
 
 def _ranked(query: SearchQuery, now: datetime | None) -> _Ranking:
